@@ -1,0 +1,226 @@
+"""The book's configuration: ``octavo.toml`` loaded into typed dataclasses.
+
+Every field carries its help text in its metadata. Loading validates every
+section and key and reports all problems at once, each with the file, the
+line, the value found and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .errors import Collector, ConfigError
+
+CONFIG_NAME = "octavo.toml"
+
+
+def _f(default, help: str, **kw):
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class ProjectConfig:
+    title: str = _f("Untitled Book", "Title shown on the site and the PDF cover.")
+    author: str = _f("", "Author line.")
+    language: str = _f("en", "Language code (en, zh, ja, ko, ...).")
+    version: str = _f("0.1.0", "Version of the book.")
+    copyright: str = _f("", "Copyright line; defaults to the author.")
+
+
+@dataclass
+class BuildConfig:
+    source_dir: str = _f(".", "Folder of the sources, relative to octavo.toml.")
+    output_dir: str = _f("_build", "Where outputs go, relative to octavo.toml.")
+    cache_dir: str = _f("", "Execution cache; default <output_dir>/.cache.")
+    exclude: list[str] = _f([], "Glob patterns of files that are not pages.")
+    timeout: int = _f(600, "Per-cell timeout in seconds (front matter may override).", min=1)
+    jobs: int = _f(0, "Parallel notebooks; 0 means the number of CPUs.", min=0)
+    allow_errors: bool = _f(False, "Keep executing after a cell raises (outputs show the error).")
+    kernel: str = _f("python3", "Default Jupyter kernel name.")
+    warnings_are_errors: bool = _f(True, "Treat renderer warnings as build errors.")
+
+
+@dataclass
+class HtmlConfig:
+    theme: str = _f("sphinx_book_theme", "Sphinx HTML theme.")
+    logo: str = _f("", "Logo image, relative to the source folder.")
+    favicon: str = _f("", "Favicon, relative to the source folder.")
+    repository_url: str = _f("", "Repository shown in the header.")
+    copy_button: bool = _f(True, "Copy buttons on code cells.")
+    extra_css: list[str] = _f([], "Extra CSS files, relative to the source folder.")
+
+
+@dataclass
+class Config:
+    project: ProjectConfig = field(default_factory=ProjectConfig)
+    build: BuildConfig = field(default_factory=BuildConfig)
+    html: HtmlConfig = field(default_factory=HtmlConfig)
+    root: Path = field(default=Path("."), metadata={"internal": True})
+
+    @property
+    def source_path(self) -> Path:
+        return (self.root / self.build.source_dir).resolve()
+
+    @property
+    def output_path(self) -> Path:
+        return (self.root / self.build.output_dir).resolve()
+
+    @property
+    def cache_path(self) -> Path:
+        if self.build.cache_dir:
+            return (self.root / self.build.cache_dir).resolve()
+        return self.output_path / ".cache"
+
+    @property
+    def jobs(self) -> int:
+        return self.build.jobs or (os.cpu_count() or 1)
+
+
+SECTIONS: dict[str, type] = {
+    f.name: f.type if isinstance(f.type, type) else globals()[f.type]
+    for f in fields(Config)
+    if not f.metadata.get("internal")
+}
+
+
+def _type_name(tp) -> str:
+    origin = typing.get_origin(tp)
+    if origin is list:
+        (arg,) = typing.get_args(tp)
+        return f"a list of {_type_name(arg)}"
+    return {str: "a string", int: "an integer", bool: "true or false", float: "a number"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
+
+
+def _check(value, tp) -> bool:
+    origin = typing.get_origin(tp)
+    if origin is list:
+        (arg,) = typing.get_args(tp)
+        return isinstance(value, list) and all(_check(v, arg) for v in value)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(tp, types.UnionType):
+        return any(_check(value, a) for a in typing.get_args(tp))
+    return isinstance(value, tp)
+
+
+def _key_lines(text: str) -> dict[tuple[str, str], int]:
+    """Map (section, key) to the line where the key is set; ("", section) to headers."""
+    lines: dict[tuple[str, str], int] = {}
+    section = ""
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        m = re.match(r"^\[\s*([A-Za-z0-9_.\-]+)\s*\]", line)
+        if m:
+            section = m.group(1)
+            lines.setdefault(("", section), n)
+            continue
+        m = re.match(r"^([A-Za-z0-9_\-]+)\s*=", line)
+        if m:
+            lines.setdefault((section, m.group(1)), n)
+    return lines
+
+
+def _suggest(name: str, choices) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"did you mean '{close[0]}'?" if close else "valid keys: " + ", ".join(sorted(choices))
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Parse and validate TOML text; raise ConfigError listing every problem."""
+    problems = Collector()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        problems.add(path, int(m.group(1)) if m else None, f"invalid TOML: {exc}",
+                     "fix the syntax (see https://toml.io)")
+        problems.raise_if_any(ConfigError)
+    lines = _key_lines(text)
+    config = Config(root=path.parent.resolve())
+    for section, value in data.items():
+        if section not in SECTIONS:
+            problems.add(path, lines.get(("", section)), f"unknown section [{section}]",
+                         _suggest(section, SECTIONS).replace("keys", "sections"))
+            continue
+        if not isinstance(value, dict):
+            problems.add(path, lines.get(("", section)), f"'{section}' must be a table [{section}]")
+            continue
+        cls = SECTIONS[section]
+        target = getattr(config, section)
+        known = {f.name: f for f in fields(cls)}
+        hints = typing.get_type_hints(cls)
+        for key, val in value.items():
+            where = lines.get((section, key))
+            if key not in known:
+                problems.add(path, where, f"unknown key '{key}' in [{section}]", _suggest(key, known))
+                continue
+            tp = hints[key]
+            if not _check(val, tp):
+                problems.add(path, where,
+                             f"[{section}] {key} = {val!r}: expected {_type_name(tp)}, "
+                             f"found {type(val).__name__}",
+                             known[key].metadata.get("help", ""))
+                continue
+            low = known[key].metadata.get("min")
+            if low is not None and val < low:
+                problems.add(path, where, f"[{section}] {key} = {val!r}: expected a value >= {low}")
+                continue
+            setattr(target, key, val)
+    problems.raise_if_any(ConfigError)
+    return config
+
+
+def find_config(start: Path) -> Path:
+    """The octavo.toml in ``start`` (a folder or the file itself)."""
+    start = Path(start)
+    candidate = start if start.name == CONFIG_NAME else start / CONFIG_NAME
+    if not candidate.is_file():
+        raise ConfigError([
+            _diag(candidate, f"no {CONFIG_NAME} found",
+                  "run 'octavo new DIR' to create a book, or pass --book DIR")
+        ])
+    return candidate
+
+
+def _diag(path, message, hint=""):
+    from .errors import Diagnostic
+
+    return Diagnostic(path, None, message, hint)
+
+
+def load_config(book: Path) -> Config:
+    path = find_config(book)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([_diag(path, f"not UTF-8 ({exc.reason} at byte {exc.start})",
+                                 "save the file as UTF-8")]) from None
+    return parse_config(text, path)
+
+
+def describe() -> str:
+    """Every section and key with its type, default and help (for `octavo config`)."""
+    out = []
+    for section, cls in SECTIONS.items():
+        out.append(f"[{section}]")
+        hints = typing.get_type_hints(cls)
+        inst = cls()
+        for f in fields(cls):
+            out.append(f"  {f.name} ({_type_name(hints[f.name])}, default "
+                       f"{getattr(inst, f.name)!r}): {f.metadata.get('help', '')}")
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Execution: keys, cache, kernels and the worker pool."""

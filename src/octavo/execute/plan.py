@@ -1,0 +1,111 @@
+"""Which notebooks must run: one job per page variant, its key, and a cache lookup."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+import nbformat
+
+from ..config import Config
+from ..errors import Diagnostic
+from ..source import Page
+from .cache import Cache
+from .keys import KeyParts, compute_key
+
+
+@dataclass
+class Job:
+    page: Page
+    variant: str  # "" for a book without tabs, else the tab name
+    notebook: nbformat.NotebookNode  # unexecuted
+    key: KeyParts
+    kernel: str
+    timeout: int
+    allow_errors: bool
+    cached: nbformat.NotebookNode | None = None
+    reason: str = ""  # why it runs, or "cached"
+    expected: float = 0.0  # seconds it took last time
+
+    @property
+    def name(self) -> str:
+        return self.page.rel + (f" [{self.variant}]" if self.variant else "")
+
+    @property
+    def state_id(self) -> str:
+        return self.page.rel + (f"#{self.variant}" if self.variant else "")
+
+    @property
+    def has_code(self) -> bool:
+        return any(c.cell_type == "code" and c.source.strip() for c in self.notebook.cells)
+
+
+@dataclass
+class Plan:
+    jobs: list[Job]
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def to_run(self) -> list[Job]:
+        """Jobs that need a kernel, longest-known first."""
+        pending = [j for j in self.jobs if j.cached is None and j.has_code]
+        return sorted(pending, key=lambda j: (-j.expected, j.state_id))
+
+
+def _timeout(page: Page, config: Config, problems: list[Diagnostic]) -> int:
+    value = page.octavo.get("timeout", config.build.timeout)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        problems.append(Diagnostic(page.rel, 2, f"octavo.timeout = {value!r}: expected a whole "
+                                   "number of seconds >= 1", "for example 'octavo: {timeout: 120}'"))
+        return config.build.timeout
+    return value
+
+
+def make_jobs(page: Page, config: Config, problems: list[Diagnostic]) -> list[Job]:
+    """The variants of one page (a single one for a book without tabs)."""
+    nb = page.to_notebook()
+    kernel = page.kernel or config.build.kernel
+    nb.metadata.setdefault("kernelspec", {"name": kernel, "display_name": kernel})
+    allow = bool(page.octavo.get("allow_errors", config.build.allow_errors))
+    sources = [c.source for c in nb.cells if c.cell_type == "code"]
+    key, found = compute_key(page, sources, kernel=kernel, allow_errors=allow,
+                             root=config.source_path)
+    problems.extend(found)
+    return [Job(page, "", nb, key, kernel, _timeout(page, config, problems), allow)]
+
+
+def plan(pages: list[Page], config: Config, cache: Cache, *, force: bool = False,
+         rerun: list[str] | None = None) -> Plan:
+    problems: list[Diagnostic] = []
+    state = cache.load_state()
+    jobs: list[Job] = []
+    for page in pages:
+        for job in make_jobs(page, config, problems):
+            before = state.get(job.state_id, {})
+            job.expected = float(before.get("seconds", 0.0))
+            digest = job.key.digest
+            if not job.has_code:
+                job.cached, job.reason = job.notebook, "no code"
+            elif force:
+                job.reason = "--force"
+            elif rerun and any(fnmatch.fnmatch(page.rel, g) or fnmatch.fnmatch(page.docname, g)
+                               for g in rerun):
+                job.reason = "--rerun"
+            else:
+                job.cached = cache.get(digest)
+                if job.cached is not None:
+                    job.reason = "cached"
+                elif digest in cache.damaged:
+                    job.reason = "cache entry damaged"
+                else:
+                    job.reason = explain_change(before.get("parts"), job.key.summary())
+            jobs.append(job)
+    return Plan(jobs, problems)
+
+
+def explain_change(before: dict | None, now: dict) -> str:
+    """Which parts of the key differ from the last successful run."""
+    if not before:
+        return "never executed"
+    changed = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+    return "changed: " + ", ".join(changed) if changed else "not in cache"

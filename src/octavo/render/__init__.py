@@ -1,0 +1,1 @@
+"""Rendering: executed notebooks → HTML (and later PDF, slides)."""
