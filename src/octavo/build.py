@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from .errors import Collector, Diagnostic, SourceError
 from .execute.cache import Cache
 from .execute.local import run_jobs
 from .execute.plan import Job, plan
-from .fsutil import write_if_changed
+from .fsutil import atomic_write, write_if_changed
 from .progress import Progress, Row, summary_table
 from .render.sphinx import run_sphinx
 from .render.stage import publish, stage
@@ -187,7 +188,24 @@ def build(config: Config, options: BuildOptions, progress_stream=None) -> BuildR
         else:
             report.site = rendered.outdir
     report.seconds = time.perf_counter() - started
+    write_report(report, out / "report.json")
     return report
+
+
+def write_report(report: BuildReport, path: Path) -> None:
+    """A machine-readable account of the build (what ran, what failed, why)."""
+    data = {
+        "ok": report.ok,
+        "published": report.published,
+        "seconds": round(report.seconds, 3),
+        "notebooks": [{"name": r.name, "status": r.status, "ok": r.ok,
+                       "seconds": None if r.seconds is None else round(r.seconds, 3)}
+                      for r in report.rows],
+        "executed": report.executed,
+        "failures": [str(d) for d in report.failures],
+        "render_problems": [str(d) for d in report.render_problems],
+    }
+    atomic_write(path, json.dumps(data, indent=1))
 
 
 def render_report(report: BuildReport) -> str:

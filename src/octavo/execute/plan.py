@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 from dataclasses import dataclass, field
 
 import nbformat
@@ -61,11 +62,31 @@ def _timeout(page: Page, config: Config, problems: list[Diagnostic]) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def kernel_language(name: str) -> str | None:
+    """The language of an installed kernel, or None when there is no such kernel."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        return KernelSpecManager().get_kernel_spec(name).language
+    except NoSuchKernel:
+        return None
+
+
 def make_jobs(page: Page, config: Config, problems: list[Diagnostic]) -> list[Job]:
     """The variants of one page (a single one for a book without tabs)."""
     nb = page.to_notebook()
     kernel = page.kernel or config.build.kernel
+    language = kernel_language(kernel) if page.code_cells else None
+    if page.code_cells and language is None:
+        from jupyter_client.kernelspec import find_kernel_specs
+
+        problems.append(Diagnostic(page.rel, 2 if page.kernel else None,
+                                   f"no Jupyter kernel named '{kernel}' (installed: "
+                                   f"{', '.join(sorted(find_kernel_specs())) or 'none'})",
+                                   "set kernelspec.name in the front matter or [build] kernel"))
     nb.metadata.setdefault("kernelspec", {"name": kernel, "display_name": kernel})
+    nb.metadata.setdefault("language_info", {"name": language or "python"})
     allow = bool(page.octavo.get("allow_errors", config.build.allow_errors))
     sources = [c.source for c in nb.cells if c.cell_type == "code"]
     key, found = compute_key(page, sources, kernel=kernel, allow_errors=allow,
