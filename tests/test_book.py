@@ -74,3 +74,18 @@ def test_symlink_out_of_the_book_is_refused(tmp_path):
     with pytest.raises(SourceError) as info:
         load_book(cfg)
     assert "leads outside the book's folder" in str(info.value)
+
+
+def test_figures_and_includes_outside_the_book_are_refused(tmp_path):
+    (tmp_path / "secret.png").write_bytes(b"x")
+    cfg = make(tmp_path, {
+        "index.md": "# Root\n\n```{figure} ../secret.png\nA caption.\n```\n\n"
+                    "![alt](../secret.png) and ![ok](img/a.png) and ![web](https://x.org/a.png)\n\n"
+                    "```{include} /../secret.png\n```\n\n<img src=\"../../secret.png\">\n",
+        "img/a.png": "x",
+    })
+    with pytest.raises(SourceError) as info:
+        load_book(cfg)
+    found = [str(d) for d in info.value.diagnostics]
+    assert [f.split(":")[1] for f in found] == ["3", "7", "9", "12"], found
+    assert all("leads outside the book's folder" in f for f in found)

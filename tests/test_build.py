@@ -235,3 +235,21 @@ def test_clean_keeps_the_cache(minibook):
     assert book.build().executed == []
     assert book.octavo("clean", "--all").code == 0
     assert not (book.root / "_build").exists()
+
+
+def test_every_kind_of_output_is_rendered(minibook):
+    book = minibook("outputs")
+    result = book.build()
+    assert result.code == 0, result.err
+    html = book.html("kinds")
+    assert "to stdout" in html and "to stderr" in html
+    assert "<table class='made-by-code'>" in html or 'class="made-by-code"' in html
+    images = re.findall(r'<img[^>]*src="(_images/[^"]+)"', html)
+    svgs = [i for i in images if i.endswith(".svg")]
+    assert len(svgs) == 2 and any(i.endswith(".png") for i in images)  # SVG, SVG plot, PNG
+    site = book.root / "_build" / "html"
+    assert any("made-by-code" in (site / s).read_text() for s in svgs)
+    assert "\\frac{n(n+1)}{2}" in html  # LaTeX output, left for MathJax
+    assert "ValueError" in html and "shown on purpose" in html  # an expected error
+    assert "after the error" in html
+    assert "copybutton" in html

@@ -123,6 +123,30 @@ def parse_toctrees(page: Page, problems: Collector) -> list[Toctree]:
     return trees
 
 
+PATH_DIRECTIVE = re.compile(
+    r"^\s*(`{3,}|~{3,}|:{3,})\{(figure|image|include|literalinclude|bibliography)\}\s*(?P<arg>\S.*?)\s*$")
+MD_IMAGE = re.compile(r"!\[[^\]]*\]\((?P<arg>[^)\s]+)")
+HTML_SRC = re.compile(r"<img\b[^>]*\bsrc=[\"'](?P<arg>[^\"']+)[\"']")
+
+
+def check_paths(page: Page, root: Path, problems: Collector) -> None:
+    """Refuse figures, images and includes whose path leads outside the book's folder."""
+    for cell in page.cells:
+        if cell.kind != "markdown":
+            continue
+        for i, line in enumerate(cell.source.splitlines()):
+            for pattern in (PATH_DIRECTIVE, MD_IMAGE, HTML_SRC):
+                for m in pattern.finditer(line):
+                    arg = m.group("arg")
+                    if re.match(r"^[a-z][a-z0-9+.-]*:", arg):  # a URL
+                        continue
+                    base = root if arg.startswith("/") else page.folder
+                    if not inside(base / arg.lstrip("/"), root):
+                        problems.add(page.rel, cell.line + i,
+                                     f"path '{arg}' leads outside the book's folder",
+                                     "copy the file into the book and refer to it there")
+
+
 def _resolve_entry(entry: str, page: Page, source_dir: Path) -> str:
     base = PurePosixPath(page.docname).parent
     target = PurePosixPath(entry.lstrip("/")) if entry.startswith("/") else base / entry
@@ -191,6 +215,7 @@ def load_book(config: Config, problems: Collector | None = None) -> Book:
         pages[docname] = page
         order.append(docname)
         toctrees[docname] = parse_toctrees(page, problems)
+        check_paths(page, root, problems)
         for tree in toctrees[docname]:
             for entry in tree.entries:
                 if entry.target == "self" or re.match(r"^[a-z]+://", entry.target):

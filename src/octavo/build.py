@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +21,9 @@ from .execute.plan import Job, plan
 from .fsutil import atomic_write, write_if_changed
 from .progress import Progress, Row, summary_table
 from .render.sphinx import run_sphinx
+from .library.extract import Library
 from .render.stage import publish, stage
+from .source.tabs import merge, variants
 
 NOT_EXECUTED = (":::{warning}\nThis page has not been executed yet: its code cells show no "
                 "output. Build without `--no-exec` to run it.\n:::")
@@ -49,26 +54,38 @@ class BuildReport:
 
 
 def _failure(job: Job, result) -> Diagnostic:
-    cell = job.page.cells[result.cell_index] if result.cell_index is not None else None
+    cell = None
+    if result.cell_index is not None and result.cell_index < len(job.cell_map):
+        cell = job.page.cells[job.cell_map[result.cell_index]]
     line = cell.line if cell else None
     where = ""
     if cell is not None and result.line_in_cell:
         where = f" (line {cell.body_line + result.line_in_cell - 1})"
-    message = f"{'cell' if cell else 'notebook'} failed{where}: {result.error}"
+    tab = f" [{job.variant}]" if job.variant else ""
+    message = f"{'cell' if cell else 'notebook'} failed{tab}{where}: {result.error}"
     frames = "\n".join("    " + f for f in result.traceback)
     return Diagnostic(job.page.rel, line, message + (f"\n{frames}" if frames else ""))
 
 
+@dataclass
+class Executed:
+    """Per page and tab: the notebook to publish and the map to the page's cells."""
+
+    runs: dict[str, dict[str, tuple[nbformat.NotebookNode, list[int]]]] = field(default_factory=dict)
+    not_executed: set[str] = field(default_factory=set)  # page rel paths
+    failed: set[tuple[str, str]] = field(default_factory=set)  # (page rel, tab)
+
+
 def execute(book: Book, cache: Cache, options: BuildOptions, report: BuildReport,
-            progress_stream=None) -> dict[str, nbformat.NotebookNode]:
-    """Run what must run; return the notebook to render for every page."""
+            progress_stream=None, library=None) -> Executed:
+    """Run what must run; return every page's notebooks, executed or cached."""
     config = book.config
     problems = Collector()
-    the_plan = plan(book.pages, config, cache, force=options.force, rerun=options.rerun)
+    the_plan = plan(book.pages, config, cache, force=options.force, rerun=options.rerun,
+                    library=library)
     problems.extend(the_plan.problems)
     problems.raise_if_any(SourceError)
     state = cache.load_state()
-    notebooks: dict[str, nbformat.NotebookNode] = {}
     to_run = [] if options.no_exec else the_plan.to_run
     progress = Progress(len(to_run), progress_stream)
     results = {}
@@ -81,38 +98,42 @@ def execute(book: Book, cache: Cache, options: BuildOptions, report: BuildReport
             if result.ok:
                 cache.put(job.key.digest, result.notebook, result.seconds)
                 state[job.state_id] = {"seconds": round(result.seconds, 3),
-                                       "parts": job.key.summary(), "key": job.key.digest}
+                                       "parts": job.key.summary(), "key": job.key.digest,
+                                       "detail": job.key.detail()}
                 cache.save_state(state)
             progress.finished(job.name, result.ok, result.seconds)
 
         try:
             results = run_jobs(to_run, workers, config.source_path,
-                               lambda job: progress.started(job.name), done)
+                               lambda job: progress.started(job.name), done,
+                               env=library.kernel_env() if library else None)
         finally:
             progress.close()
+    out = Executed()
     for job in the_plan.jobs:
         result = results.get(job.state_id)
         if result is not None:
-            notebooks[job.page.rel] = with_outputs(job.notebook, result.notebook)
+            nb = result.notebook
             report.executed.append(job.name)
             report.rows.append(Row(job.name, "executed" if result.ok else "failed",
                                    result.seconds, result.ok))
             if not result.ok:
                 report.failures.append(_failure(job, result))
+                out.failed.add((job.page.rel, job.variant))
         elif job.cached is not None:
-            notebooks[job.page.rel] = with_outputs(job.notebook, job.cached)
+            nb = job.cached
             status = "no code" if job.reason == "no code" else "cached"
             report.rows.append(Row(job.name, status, None, True))
         else:
-            nb = nbformat.from_dict(job.notebook)
-            nb.metadata["octavo_not_executed"] = True
-            notebooks[job.page.rel] = nb
+            nb = job.notebook
+            out.not_executed.add(job.page.rel)
             report.rows.append(Row(job.name, "not executed", None, True))
-    return notebooks
+        out.runs.setdefault(job.page.rel, {})[job.variant] = (nb, job.cell_map)
+    return out
 
 
 def with_outputs(current: nbformat.NotebookNode, executed: nbformat.NotebookNode):
-    """The page as it is now (prose, metadata) with the outputs of an executed run.
+    """The notebook as it is now (prose, metadata) with the outputs of an executed run.
 
     A run is reused only when the code is unchanged, so the code cells of both
     notebooks pair up in order.
@@ -123,21 +144,23 @@ def with_outputs(current: nbformat.NotebookNode, executed: nbformat.NotebookNode
     for mine, theirs in zip(code, ran):
         mine["outputs"] = theirs.get("outputs", [])
         mine["execution_count"] = theirs.get("execution_count")
-    for key in ("language_info",):
-        if key in executed.metadata:
-            nb.metadata[key] = executed.metadata[key]
+    if "language_info" in executed.metadata:
+        nb.metadata["language_info"] = executed.metadata["language_info"]
     return nb
 
 
-def _mark_not_executed(notebooks: dict, book: Book) -> dict:
+def render_notebooks(book: Book, executed: Executed) -> dict[str, nbformat.NotebookNode]:
+    """The website's notebook for every page: tabs merged, outputs in place."""
     out = {}
-    for rel, nb in notebooks.items():
-        if nb.metadata.get("octavo_not_executed"):
-            nb = nbformat.from_dict(nb)
+    for page in book.pages:
+        nb = merge(page, book.config.tabs, executed.runs[page.rel])
+        if page.rel in executed.not_executed:
             at = _after_title(nb)
             nb.cells.insert(at, nbformat.v4.new_markdown_cell(NOT_EXECUTED))
-            nb.metadata["octavo_inserted"] = at
-        out[rel] = nb
+            nb.cells[at].id = "octavo-not-executed"
+            smap = nb.metadata["source_map"]
+            smap.insert(at, smap[min(at, len(smap) - 1)] if smap else 0)
+        out[page.rel] = nb
     return out
 
 
@@ -148,16 +171,34 @@ def _after_title(nb) -> int:
     return 0
 
 
-def write_notebooks(book: Book, notebooks: dict, report: BuildReport, out: Path) -> None:
-    """Executed notebooks for readers, in ``_build/notebooks/`` (only pages that ran cleanly)."""
-    failed = {d.path for d in report.failures}
+def write_notebooks(book: Book, executed: Executed, jobs_by_page: dict, out: Path) -> list[Path]:
+    """Each tab's executed notebooks for readers (pages that ran cleanly), and a zip per tab."""
+    tabs = book.config.tabs
+    written: dict[str, list[tuple[str, bytes]]] = {t: [] for t in tabs}
     for page in book.pages:
-        nb = notebooks[page.rel]
-        if page.rel in failed or nb.metadata.get("octavo_not_executed"):
-            continue
-        clean = nbformat.from_dict(nb)
-        clean.metadata.pop("source_map", None)
-        write_if_changed(out / f"{page.docname}.ipynb", nbformat.writes(clean))
+        for tab, (nb, _) in executed.runs[page.rel].items():
+            if (page.rel, tab) in executed.failed or page.rel in executed.not_executed:
+                continue
+            clean = with_outputs(jobs_by_page[(page.rel, tab)], nb)
+            clean.metadata.pop("source_map", None)
+            data = nbformat.writes(clean).encode()
+            folder = out / "notebooks" / tab if tab else out / "notebooks"
+            write_if_changed(folder / f"{page.docname}.ipynb", data)
+            written[tab].append((f"{page.docname}.ipynb", data))
+    zips = []
+    slug = re.sub(r"[^a-z0-9]+", "-", book.config.project.title.lower()).strip("-") or "book"
+    for tab, files in written.items():
+        name = f"{slug}-{tab}.zip" if tab else f"{slug}.zip"
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for rel, data in sorted(files):
+                info = zipfile.ZipInfo(f"{slug}-{tab}/{rel}" if tab else f"{slug}/{rel}",
+                                       date_time=(2000, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+        write_if_changed(out / name, buffer.getvalue())
+        zips.append(out / name)
+    return zips
 
 
 def build(config: Config, options: BuildOptions, progress_stream=None) -> BuildReport:
@@ -168,13 +209,17 @@ def build(config: Config, options: BuildOptions, progress_stream=None) -> BuildR
     problems.raise_if_any(SourceError)
     out = config.output_path
     cache = Cache(config.cache_path)
-    notebooks = execute(book, cache, options, report, progress_stream)
-    write_notebooks(book, notebooks, report, out / "notebooks")
+    library = Library.from_book(book) if book.config.library_paths() else None
+    if library is not None:
+        library.write()
+    executed = execute(book, cache, options, report, progress_stream, library)
+    variants_now = {(p.rel, v.tab): v.notebook for p in book.pages
+                    for v in variants(p, book.config.tabs, [])}
+    write_notebooks(book, executed, variants_now, out)
     if options.render:
         work = out / ".sphinx"
         stage_dir = work / "src"
-        notebooks = _mark_not_executed(notebooks, book)
-        staged = stage(book, notebooks, stage_dir)
+        staged = stage(book, render_notebooks(book, executed), stage_dir)
         excluded = sorted(a.relative_to(book.source_dir).as_posix() for a in book.assets
                           if a.suffix in (".md", ".ipynb"))
         rendered = run_sphinx(book, stage_dir, work, staged, excluded)

@@ -30,9 +30,20 @@ def cmd_build(args) -> int:
 
     config = load_config(Path(args.book))
     targets = args.targets or ["html"]
-    unknown = [t for t in targets if t not in ("html",)]
+    unknown = [t for t in targets if t not in ("html", "lib")]
     if unknown:
-        raise OctavoError(f"unknown build target(s): {', '.join(unknown)} (expected: html)")
+        raise OctavoError(f"unknown build target(s): {', '.join(unknown)} (expected: html, lib)")
+    if args.explain:
+        from .explain import explain
+
+        print(explain(config, args.explain))
+        return 0
+    if "lib" in targets:
+        code = build_lib(config, check=args.check)
+        if code or targets == ["lib"]:
+            return code
+    elif args.check:
+        raise OctavoError("--check goes with the lib target: octavo build lib --check")
     options = BuildOptions(jobs=args.jobs, force=args.force, rerun=args.rerun or [],
                            no_exec=args.no_exec)
     report = build(config, options)
@@ -52,6 +63,29 @@ def cmd_build(args) -> int:
         print(f"\nthe site in {os.path.relpath(config.output_path / 'html')} was not replaced; "
               f"this build's pages are in {os.path.relpath(report.site)}", file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def build_lib(config, check: bool = False) -> int:
+    from .book import load_book
+    from .library.extract import Library
+
+    if not config.library_paths():
+        raise OctavoError(f"{config.root / 'octavo.toml'}: no library configured; add a "
+                          "[library] section with name and path (or paths, one per tab)")
+    library = Library.from_book(load_book(config))
+    if check:
+        diff = library.check()
+        if diff:
+            sys.stdout.write(diff)
+            print("the library differs from the book: run 'octavo build lib' and commit the result",
+                  file=sys.stderr)
+            return 1
+        print("the library matches the book")
+        return 0
+    changed = library.write()
+    count = sum(len(o) for o in library.objects.values())
+    print(f"library {library.name}: {count} objects; {len(changed)} file(s) updated")
+    return 0
 
 
 def cmd_clean(args) -> int:
@@ -94,7 +128,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="verb", required=True)
 
     b = sub.add_parser("build", help="execute what changed and render the book")
-    b.add_argument("targets", nargs="*", help="what to build: html (default)")
+    b.add_argument("targets", nargs="*", help="what to build: html (default), lib")
     b.add_argument("-j", "--jobs", type=int, default=None,
                    help="notebooks run in parallel (default: [build] jobs, else CPU count)")
     b.add_argument("--force", action="store_true", help="re-execute every notebook")
@@ -103,6 +137,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--no-exec", action="store_true",
                    help="execute nothing: render cached outputs, mark the rest not executed")
     b.add_argument("--book", default=".", help="folder holding octavo.toml (default: .)")
+    b.add_argument("--check", action="store_true",
+                   help="with 'lib': exit non-zero with a diff if the library differs from the book")
+    b.add_argument("--explain", metavar="PAGE",
+                   help="say why PAGE will (or will not) execute, then stop")
     b.set_defaults(func=cmd_build)
 
     c = sub.add_parser("clean", help="remove build outputs (the execution cache is kept)")

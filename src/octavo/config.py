@@ -46,6 +46,8 @@ class BuildConfig:
     allow_errors: bool = _f(False, "Keep executing after a cell raises (outputs show the error).")
     kernel: str = _f("python3", "Default Jupyter kernel name.")
     warnings_are_errors: bool = _f(True, "Treat renderer warnings as build errors.")
+    tabs: list[str] = _f([], "Framework tabs, e.g. [\"pytorch\", \"jax\"]; the first is the "
+                             "default. Empty: a book without tabs.")
 
 
 @dataclass
@@ -59,10 +61,20 @@ class HtmlConfig:
 
 
 @dataclass
+class LibraryConfig:
+    name: str = _f("", "Name of the library built from #@save cells (e.g. dodl); empty: none.")
+    path: str = _f("", "Package folder to generate, for a book without tabs "
+                       "(relative to octavo.toml), e.g. src/mylib.")
+    paths: dict[str, str] = _f({}, "Package folder per tab, e.g. {pytorch = \"src/dodl/torch\"}.")
+    format: bool = _f(True, "Format the generated code (ruff format, when installed).")
+
+
+@dataclass
 class Config:
     project: ProjectConfig = field(default_factory=ProjectConfig)
     build: BuildConfig = field(default_factory=BuildConfig)
     html: HtmlConfig = field(default_factory=HtmlConfig)
+    library: LibraryConfig = field(default_factory=LibraryConfig)
     root: Path = field(default=Path("."), metadata={"internal": True})
 
     @property
@@ -83,6 +95,23 @@ class Config:
     def jobs(self) -> int:
         return self.build.jobs or (os.cpu_count() or 1)
 
+    @property
+    def tabs(self) -> list[str]:
+        """The book's tabs; a book without tabs has the single unnamed tab ""."""
+        return list(self.build.tabs) or [""]
+
+    @property
+    def default_tab(self) -> str:
+        return self.tabs[0]
+
+    def library_paths(self) -> dict[str, Path]:
+        """Package folder to generate for each tab (empty when there is no library)."""
+        if not self.library.name:
+            return {}
+        if self.build.tabs:
+            return {t: (self.root / p).resolve() for t, p in self.library.paths.items()}
+        return {"": (self.root / self.library.path).resolve()} if self.library.path else {}
+
 
 SECTIONS: dict[str, type] = {
     f.name: f.type if isinstance(f.type, type) else globals()[f.type]
@@ -96,6 +125,9 @@ def _type_name(tp) -> str:
     if origin is list:
         (arg,) = typing.get_args(tp)
         return f"a list of {_type_name(arg)}"
+    if origin is dict:
+        key, value = typing.get_args(tp)
+        return f"a table of {_type_name(value)}"
     return {str: "a string", int: "an integer", bool: "true or false", float: "a number"}.get(
         tp, getattr(tp, "__name__", str(tp))
     )
@@ -106,6 +138,9 @@ def _check(value, tp) -> bool:
     if origin is list:
         (arg,) = typing.get_args(tp)
         return isinstance(value, list) and all(_check(v, arg) for v in value)
+    if origin is dict:
+        key, arg = typing.get_args(tp)
+        return isinstance(value, dict) and all(_check(v, arg) for v in value.values())
     if tp is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if tp is float:
@@ -180,8 +215,38 @@ def parse_config(text: str, path: Path) -> Config:
                 problems.add(path, where, f"[{section}] {key} = {val!r}: expected a value >= {low}")
                 continue
             setattr(target, key, val)
+    _check_together(config, lines, path, problems)
     problems.raise_if_any(ConfigError)
     return config
+
+
+def _check_together(config: Config, lines, path: Path, problems: Collector) -> None:
+    """Rules that involve more than one key."""
+    tabs = config.build.tabs
+    where = lines.get(("build", "tabs"))
+    for tab in tabs:
+        if not re.fullmatch(r"[a-z][a-z0-9_\-]*", tab):
+            problems.add(path, where, f"[build] tabs: '{tab}' is not a valid tab name",
+                         "use lowercase letters, digits, '-' and '_', e.g. 'pytorch'")
+    if len(set(tabs)) != len(tabs):
+        problems.add(path, where, f"[build] tabs = {tabs!r}: a tab is listed twice")
+    lib = config.library
+    for tab in lib.paths:
+        if tab not in tabs:
+            problems.add(path, lines.get(("library.paths", tab)) or lines.get(("library", "paths")),
+                         f"[library] paths names the tab '{tab}', which is not in [build] tabs "
+                         f"({', '.join(tabs) or 'none'})", "add the tab or remove the path")
+    if lib.name:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", lib.name):
+            problems.add(path, lines.get(("library", "name")),
+                         f"[library] name = {lib.name!r}: expected a Python identifier")
+        if tabs and not lib.paths:
+            problems.add(path, lines.get(("", "library")),
+                         "[library] has no paths for the book's tabs",
+                         "add [library.paths] with one package folder per tab")
+        if not tabs and not lib.path:
+            problems.add(path, lines.get(("", "library")), "[library] has no path",
+                         "set path = \"src/<name>\" (the package folder to generate)")
 
 
 def find_config(start: Path) -> Path:

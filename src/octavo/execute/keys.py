@@ -39,6 +39,12 @@ class KeyParts:
         blob = json.dumps(self.parts, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()
 
+    def detail(self) -> dict[str, dict[str, str]]:
+        """Per file or object digests of the parts that list several (to name what changed)."""
+        return {name: {k: str(v)[:12] for k, v in value.items()}
+                for name, value in self.parts.items()
+                if name in ("modules", "inputs", "library", "packages") and isinstance(value, dict)}
+
     def summary(self) -> dict[str, str]:
         """A short hash per part, to say which part changed between two builds."""
         out = {}

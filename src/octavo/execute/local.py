@@ -39,13 +39,14 @@ async def _run_all(jobs: list[Job], workers: int, env: dict, on_start: Callable,
 
 
 def run_jobs(jobs: list[Job], workers: int, source_dir: Path, on_start: Callable,
-             on_done: Callable) -> dict[str, RunResult]:
+             on_done: Callable, env: dict | None = None) -> dict[str, RunResult]:
     """Execute every job; kernels are shut down on every path, Ctrl-C included."""
     if not jobs:
         return {}
-    path = os.environ.get("PYTHONPATH", "")
-    env = {"PYTHONPATH": os.pathsep.join(p for p in [str(source_dir), path] if p),
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    extra = dict(env or {})
+    path = os.pathsep.join(p for p in [extra.pop("PYTHONPATH", ""), str(source_dir),
+                                       os.environ.get("PYTHONPATH", "")] if p)
+    env = {**extra, "PYTHONPATH": path, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     try:
         return asyncio.run(_run_all(jobs, workers, env, on_start, on_done))
     finally:

@@ -11,6 +11,7 @@ import nbformat
 from ..config import Config
 from ..errors import Diagnostic
 from ..source import Page
+from ..source.tabs import variants
 from .cache import Cache
 from .keys import KeyParts, compute_key
 
@@ -24,6 +25,7 @@ class Job:
     kernel: str
     timeout: int
     allow_errors: bool
+    cell_map: list[int] = field(default_factory=list)  # notebook cell -> page cell
     cached: nbformat.NotebookNode | None = None
     reason: str = ""  # why it runs, or "cached"
     expected: float = 0.0  # seconds it took last time
@@ -73,9 +75,9 @@ def kernel_language(name: str) -> str | None:
         return None
 
 
-def make_jobs(page: Page, config: Config, problems: list[Diagnostic]) -> list[Job]:
-    """The variants of one page (a single one for a book without tabs)."""
-    nb = page.to_notebook()
+def make_jobs(page: Page, config: Config, problems: list[Diagnostic],
+              library=None) -> list[Job]:
+    """One job per tab the page has (a single one for a book without tabs)."""
     kernel = page.kernel or config.build.kernel
     language = kernel_language(kernel) if page.code_cells else None
     if page.code_cells and language is None:
@@ -85,23 +87,31 @@ def make_jobs(page: Page, config: Config, problems: list[Diagnostic]) -> list[Jo
                                    f"no Jupyter kernel named '{kernel}' (installed: "
                                    f"{', '.join(sorted(find_kernel_specs())) or 'none'})",
                                    "set kernelspec.name in the front matter or [build] kernel"))
-    nb.metadata.setdefault("kernelspec", {"name": kernel, "display_name": kernel})
-    nb.metadata.setdefault("language_info", {"name": language or "python"})
     allow = bool(page.octavo.get("allow_errors", config.build.allow_errors))
-    sources = [c.source for c in nb.cells if c.cell_type == "code"]
-    key, found = compute_key(page, sources, kernel=kernel, allow_errors=allow,
-                             root=config.source_path)
-    problems.extend(found)
-    return [Job(page, "", nb, key, kernel, _timeout(page, config, problems), allow)]
+    timeout = _timeout(page, config, problems)
+    jobs = []
+    for variant in variants(page, config.tabs, problems):
+        nb = variant.notebook
+        nb.metadata.setdefault("kernelspec", {"name": kernel, "display_name": kernel})
+        nb.metadata.setdefault("language_info", {"name": language or "python"})
+        sources = [c.source for c in nb.cells if c.cell_type == "code"]
+        extra = {"tab": variant.tab}
+        if library is not None:
+            extra["library"] = library.key_part(variant.tab, sources)
+        key, found = compute_key(page, sources, kernel=kernel, allow_errors=allow,
+                                 root=config.source_path, extra=extra)
+        problems.extend(found)
+        jobs.append(Job(page, variant.tab, nb, key, kernel, timeout, allow, variant.cell_map))
+    return jobs
 
 
 def plan(pages: list[Page], config: Config, cache: Cache, *, force: bool = False,
-         rerun: list[str] | None = None) -> Plan:
+         rerun: list[str] | None = None, library=None) -> Plan:
     problems: list[Diagnostic] = []
     state = cache.load_state()
     jobs: list[Job] = []
     for page in pages:
-        for job in make_jobs(page, config, problems):
+        for job in make_jobs(page, config, problems, library):
             before = state.get(job.state_id, {})
             job.expected = float(before.get("seconds", 0.0))
             digest = job.key.digest

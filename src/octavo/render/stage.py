@@ -24,12 +24,8 @@ def stage(book: Book, notebooks: dict[str, nbformat.NotebookNode], folder: Path)
     for page in book.pages:
         staged = f"{page.docname}.ipynb"
         nb = nbformat.from_dict(notebooks[page.rel])
-        source_map = [c.line - 2 for c in page.cells]  # myst-nb adds 1, docutils 1
-        inserted = nb.metadata.pop("octavo_inserted", None)
-        if inserted is not None:  # a notice cell added before cell `inserted`
-            source_map.insert(inserted, source_map[min(inserted, len(source_map) - 1)]
-                              if source_map else 0)
-        nb.metadata["source_map"] = source_map
+        if "source_map" not in nb.metadata:
+            nb.metadata["source_map"] = [c.line - 2 for c in page.cells]  # myst-nb adds 1, docutils 1
         write_if_changed(folder / staged, nbformat.writes(nb))
         wanted[staged] = page.rel
     for asset in book.assets:

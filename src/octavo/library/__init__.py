@@ -1,0 +1,1 @@
+"""The book's library: ``#@save`` blocks extracted into importable modules."""
