@@ -25,9 +25,12 @@ PY = VENV / "bin" / "python"
 STAMP = VENV / ".octavo-installed"
 
 # Debian packages, and what goes missing without them.
+BOOK_DATA = {"dataset-fashion-mnist": "Fashion-MNIST is read from a download instead "
+                                       "(or from DODL_DATA)"}
 SYSTEM = {
-    "build": {},
+    "build": {**BOOK_DATA},
     "test": {
+        **BOOK_DATA,
         "chromium": "browser tests (tests marked 'browser') are skipped",
         "chromium-driver": "browser tests (tests marked 'browser') are skipped",
     },
