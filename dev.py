@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up and run the project on a fresh machine that has only python3.
 
-    python3 dev.py build    build the bundled book (book/) into _build/
+    python3 dev.py build    build the bundled book (book/) into _build/ (HTML, notebooks, PDF)
     python3 dev.py test     run the test suite
 
 Each command creates .venv if missing, installs the Python packages it needs
@@ -27,10 +27,15 @@ STAMP = VENV / ".octavo-installed"
 # Debian packages, and what goes missing without them.
 BOOK_DATA = {"dataset-fashion-mnist": "Fashion-MNIST is read from a download instead "
                                        "(or from DODL_DATA)"}
+LATEX = {pkg: "the PDF is skipped" for pkg in (
+    "texlive-xetex", "latexmk", "texlive-fonts-recommended", "texlive-latex-extra",
+    "fonts-noto-cjk", "texlive-lang-chinese", "xindy", "librsvg2-bin", "fonts-dejavu-core")}
 SYSTEM = {
-    "build": {**BOOK_DATA},
+    "build": {**BOOK_DATA, **LATEX},
     "test": {
         **BOOK_DATA,
+        **{pkg: "PDF tests are skipped" for pkg in LATEX},
+        "poppler-utils": "PDF tests are skipped",
         "chromium": "browser tests (tests marked 'browser') are skipped",
         "chromium-driver": "browser tests (tests marked 'browser') are skipped",
     },
@@ -119,7 +124,7 @@ def main(argv: list[str]) -> int:
     setup(verb)
     env = {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     if verb == "build":
-        cmd = [VENV / "bin" / "octavo", "build", "--book", "book", *rest]
+        cmd = [VENV / "bin" / "octavo", "build", "html", "pdf", "--book", "book", *rest]
     else:
         cmd = [PY, "-m", "pytest", *(rest or ["tests"])]
     return subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env).returncode

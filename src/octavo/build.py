@@ -22,6 +22,8 @@ from .fsutil import atomic_write, write_if_changed
 from .progress import Progress, Row, summary_table
 from .render.sphinx import run_sphinx
 from .library.extract import Library
+from .render.latex import build_pdf
+from .render.links import NOTEBOOKS, SOURCES, add_links, colab_notebook
 from .render.stage import publish, stage
 from .source.tabs import merge, variants
 
@@ -35,7 +37,7 @@ class BuildOptions:
     force: bool = False
     rerun: list[str] = field(default_factory=list)
     no_exec: bool = False
-    render: bool = True
+    targets: tuple[str, ...] = ("html",)
 
 
 @dataclass
@@ -43,6 +45,9 @@ class BuildReport:
     rows: list[Row] = field(default_factory=list)
     failures: list[Diagnostic] = field(default_factory=list)
     render_problems: list[Diagnostic] = field(default_factory=list)
+    pdf_problems: list[Diagnostic] = field(default_factory=list)
+    pdf_skipped: str = ""
+    pdfs: list[Path] = field(default_factory=list)
     executed: list[str] = field(default_factory=list)
     published: bool = False
     site: Path | None = None
@@ -50,7 +55,8 @@ class BuildReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.render_problems and all(r.ok for r in self.rows)
+        return (not self.failures and not self.render_problems and not self.pdf_problems
+                and not self.pdf_skipped and all(r.ok for r in self.rows))
 
 
 def _failure(job: Job, result) -> Diagnostic:
@@ -154,6 +160,7 @@ def render_notebooks(book: Book, executed: Executed) -> dict[str, nbformat.Noteb
     out = {}
     for page in book.pages:
         nb = merge(page, book.config.tabs, executed.runs[page.rel])
+        add_links(nb, page, book.config, list(executed.runs[page.rel]))
         if page.rel in executed.not_executed:
             at = _after_title(nb)
             nb.cells.insert(at, nbformat.v4.new_markdown_cell(NOT_EXECUTED))
@@ -185,6 +192,10 @@ def write_notebooks(book: Book, executed: Executed, jobs_by_page: dict, out: Pat
             folder = out / "notebooks" / tab if tab else out / "notebooks"
             write_if_changed(folder / f"{page.docname}.ipynb", data)
             written[tab].append((f"{page.docname}.ipynb", data))
+            if book.config.launch.github_repo and page.code_cells:
+                colab = out / "colab" / tab if tab else out / "colab"
+                write_if_changed(colab / f"{page.docname}.ipynb",
+                                 nbformat.writes(colab_notebook(clean, book.config)))
     zips = []
     slug = re.sub(r"[^a-z0-9]+", "-", book.config.project.title.lower()).strip("-") or "book"
     for tab, files in written.items():
@@ -199,6 +210,16 @@ def write_notebooks(book: Book, executed: Executed, jobs_by_page: dict, out: Pat
         write_if_changed(out / name, buffer.getvalue())
         zips.append(out / name)
     return zips
+
+
+def add_downloads(book: Book, out: Path, site: Path) -> None:
+    """Executed notebooks and page sources, served beside the pages that link to them."""
+    notebooks = out / "notebooks"
+    if notebooks.exists():
+        for path in notebooks.rglob("*.ipynb"):
+            write_if_changed(site / NOTEBOOKS / path.relative_to(notebooks), path.read_bytes())
+    for page in book.pages:
+        write_if_changed(site / SOURCES / page.rel, page.path.read_bytes())
 
 
 def build(config: Config, options: BuildOptions, progress_stream=None) -> BuildReport:
@@ -216,7 +237,10 @@ def build(config: Config, options: BuildOptions, progress_stream=None) -> BuildR
     variants_now = {(p.rel, v.tab): v.notebook for p in book.pages
                     for v in variants(p, book.config.tabs, [])}
     write_notebooks(book, executed, variants_now, out)
-    if options.render:
+    if "pdf" in options.targets:
+        pdf = build_pdf(book, executed, variants_now, out)
+        report.pdfs, report.pdf_problems, report.pdf_skipped = pdf.pdfs, pdf.problems, pdf.skipped
+    if "html" in options.targets:
         work = out / ".sphinx"
         stage_dir = work / "src"
         staged = stage(book, render_notebooks(book, executed), stage_dir)
@@ -226,7 +250,8 @@ def build(config: Config, options: BuildOptions, progress_stream=None) -> BuildR
         report.render_problems = [d for d in rendered.problems
                                   if config.build.warnings_are_errors or d.message.startswith(
                                       "Sphinx stopped")]
-        if report.ok:
+        add_downloads(book, out, rendered.outdir)
+        if not report.failures and not report.render_problems:
             publish(rendered.outdir, out / "html")
             report.published = True
             report.site = out / "html"
@@ -249,6 +274,9 @@ def write_report(report: BuildReport, path: Path) -> None:
         "executed": report.executed,
         "failures": [str(d) for d in report.failures],
         "render_problems": [str(d) for d in report.render_problems],
+        "pdf_problems": [str(d) for d in report.pdf_problems],
+        "pdf_skipped": report.pdf_skipped,
+        "pdfs": [str(p) for p in report.pdfs],
     }
     atomic_write(path, json.dumps(data, indent=1))
 

@@ -30,9 +30,10 @@ def cmd_build(args) -> int:
 
     config = load_config(Path(args.book))
     targets = args.targets or ["html"]
-    unknown = [t for t in targets if t not in ("html", "lib")]
+    unknown = [t for t in targets if t not in ("html", "pdf", "lib")]
     if unknown:
-        raise OctavoError(f"unknown build target(s): {', '.join(unknown)} (expected: html, lib)")
+        raise OctavoError(f"unknown build target(s): {', '.join(unknown)} "
+                          "(expected: html, pdf, lib)")
     if args.explain:
         from .explain import explain
 
@@ -42,10 +43,12 @@ def cmd_build(args) -> int:
         code = build_lib(config, check=args.check)
         if code or targets == ["lib"]:
             return code
+        targets = [t for t in targets if t != "lib"]
     elif args.check:
         raise OctavoError("--check goes with the lib target: octavo build lib --check")
     options = BuildOptions(jobs=args.jobs, force=args.force, rerun=args.rerun or [],
-                           no_exec=args.no_exec)
+                           no_exec=args.no_exec,
+                           targets=tuple(t for t in targets if t in ("html", "pdf")))
     report = build(config, options)
     root = config.source_path
     print(summary_table(report.rows))
@@ -57,6 +60,14 @@ def cmd_build(args) -> int:
         print(f"\n{len(report.render_problems)} rendering problem(s):", file=sys.stderr)
         for diag in report.render_problems:
             print(_show(diag, root), file=sys.stderr)
+    if report.pdf_skipped:
+        print(f"\n{report.pdf_skipped}", file=sys.stderr)
+    if report.pdf_problems:
+        print(f"\n{len(report.pdf_problems)} PDF problem(s):", file=sys.stderr)
+        for diag in report.pdf_problems:
+            print(_show(diag, root), file=sys.stderr)
+    for pdf in report.pdfs:
+        print(f"built {os.path.relpath(pdf)}")
     if report.published:
         print(f"\nbuilt {os.path.relpath(report.site / 'index.html')} in {report.seconds:.1f}s")
     elif report.site is not None:
@@ -107,6 +118,21 @@ def cmd_clean(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from .check import check_book
+    from .config import load_config
+
+    config = load_config(Path(args.book))
+    problems = check_book(config, require_discussion=args.require_discussion)
+    for diag in sorted(problems, key=lambda d: (str(d.path), d.line or 0)):
+        print(_show(diag, config.source_path))
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", file=sys.stderr)
+        return 1
+    print("no problems found")
+    return 0
+
+
 def cmd_new(args) -> int:
     from .scaffold import new_book
 
@@ -128,7 +154,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="verb", required=True)
 
     b = sub.add_parser("build", help="execute what changed and render the book")
-    b.add_argument("targets", nargs="*", help="what to build: html (default), lib")
+    b.add_argument("targets", nargs="*", help="what to build: html (default), pdf, lib")
     b.add_argument("-j", "--jobs", type=int, default=None,
                    help="notebooks run in parallel (default: [build] jobs, else CPU count)")
     b.add_argument("--force", action="store_true", help="re-execute every notebook")
@@ -147,6 +173,12 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--all", action="store_true", help="also remove the execution cache")
     c.add_argument("--book", default=".", help="folder holding octavo.toml (default: .)")
     c.set_defaults(func=cmd_clean)
+
+    k = sub.add_parser("check", help="find every problem in the sources (no execution)")
+    k.add_argument("--book", default=".", help="folder holding octavo.toml (default: .)")
+    k.add_argument("--require-discussion", action="store_true",
+                   help="also list pages without a discussion id")
+    k.set_defaults(func=cmd_check)
 
     n = sub.add_parser("new", help="create a new book")
     n.add_argument("folder")

@@ -55,9 +55,40 @@ class HtmlConfig:
     theme: str = _f("sphinx_book_theme", "Sphinx HTML theme.")
     logo: str = _f("", "Logo image, relative to the source folder.")
     favicon: str = _f("", "Favicon, relative to the source folder.")
-    repository_url: str = _f("", "Repository shown in the header.")
+    repository_url: str = _f("", "Repository of the book's sources (adds 'Edit this page' links), "
+                                 "e.g. https://github.com/org/repo.")
+    edit_branch: str = _f("main", "Branch that 'Edit this page' links point to.")
+    path_to_book: str = _f("", "Folder of the sources inside the repository, e.g. book.")
     copy_button: bool = _f(True, "Copy buttons on code cells.")
     extra_css: list[str] = _f([], "Extra CSS files, relative to the source folder.")
+
+
+@dataclass
+class PdfConfig:
+    main_font: str = _f("TeX Gyre Pagella", "Body font (Debian: texlive-fonts-recommended).")
+    sans_font: str = _f("TeX Gyre Heros", "Sans-serif font for headings.")
+    mono_font: str = _f("DejaVu Sans Mono", "Font of code and outputs (Debian: fonts-dejavu-core).")
+    cjk_main_font: str = _f("", "CJK body font; default Noto Serif CJK for the book's language "
+                                "(Debian: fonts-noto-cjk).")
+    cjk_sans_font: str = _f("", "CJK sans-serif font; default Noto Sans CJK.")
+    paper: str = _f("a4", "Paper size: a4 or letter.")
+    timeout: int = _f(900, "Seconds LaTeX may run before it is stopped.", min=1)
+
+
+@dataclass
+class LaunchConfig:
+    github_repo: str = _f("", "GitHub repository (org/name) that hosts the Colab notebooks "
+                              "(_build/colab/); empty: no Colab links.")
+    branch: str = _f("main", "Branch of that repository.")
+    path: str = _f("", "Folder inside that repository that holds the tab folders.")
+    install: str = _f("pip install {library}=={version}",
+                      "First cell of Colab notebooks ({library} and {version} are filled in).")
+
+
+@dataclass
+class DiscussionConfig:
+    url: str = _f("", "Forum topic URL with {id}, e.g. https://forum.example/t/{id}; pages "
+                      "carry 'discussion: <id>' in their front matter.")
 
 
 @dataclass
@@ -75,6 +106,9 @@ class Config:
     build: BuildConfig = field(default_factory=BuildConfig)
     html: HtmlConfig = field(default_factory=HtmlConfig)
     library: LibraryConfig = field(default_factory=LibraryConfig)
+    pdf: PdfConfig = field(default_factory=PdfConfig)
+    launch: LaunchConfig = field(default_factory=LaunchConfig)
+    discussion: DiscussionConfig = field(default_factory=DiscussionConfig)
     root: Path = field(default=Path("."), metadata={"internal": True})
 
     @property
@@ -230,6 +264,14 @@ def _check_together(config: Config, lines, path: Path, problems: Collector) -> N
                          "use lowercase letters, digits, '-' and '_', e.g. 'pytorch'")
     if len(set(tabs)) != len(tabs):
         problems.add(path, where, f"[build] tabs = {tabs!r}: a tab is listed twice")
+    if config.pdf.paper not in ("a4", "letter"):
+        problems.add(path, lines.get(("pdf", "paper")),
+                     f"[pdf] paper = {config.pdf.paper!r}: expected 'a4' or 'letter'")
+    url = config.discussion.url
+    if url and "{id}" not in url:
+        problems.add(path, lines.get(("discussion", "url")),
+                     f"[discussion] url = {url!r}: expected a URL containing {{id}}",
+                     "e.g. https://forum.example/t/{id}")
     lib = config.library
     for tab in lib.paths:
         if tab not in tabs:

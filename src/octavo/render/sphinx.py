@@ -41,7 +41,7 @@ def sphinx_config(book: Book, stage_dir: Path, excluded: list[str]) -> dict:
         "copyright": project.copyright or project.author,
         "version": project.version,
         "release": project.version,
-        "language": project.language,
+        "language": sphinx_language(project.language),
         "extensions": extensions,
         "root_doc": "index",
         "exclude_patterns": excluded,
@@ -74,6 +74,12 @@ def sphinx_config(book: Book, stage_dir: Path, excluded: list[str]) -> dict:
         conf["bibtex_bibfiles"] = bibfiles
         conf["bibtex_reference_style"] = "author_year"
     return conf
+
+
+def sphinx_language(code: str) -> str:
+    """Sphinx's name for a language ("zh" is "zh_CN" there)."""
+    return {"zh": "zh_CN", "zh-cn": "zh_CN", "zh-tw": "zh_TW", "zh-hans": "zh_CN",
+            "zh-hant": "zh_TW"}.get(code.lower(), code)
 
 
 def parse_warnings(text: str, stage_dir: Path, staged: dict[str, str]) -> list[Diagnostic]:
@@ -113,7 +119,8 @@ def _hint(message: str) -> str:
 
 
 def run_sphinx(book: Book, stage_dir: Path, work: Path, staged: dict[str, str],
-               excluded: list[str], builder: str = "html", fresh: bool = False) -> RenderResult:
+               excluded: list[str], builder: str = "html", fresh: bool = False,
+               overrides: dict | None = None) -> RenderResult:
     """Build with Sphinx in-process; all warnings come back as located diagnostics."""
     from sphinx.application import Sphinx
     from sphinx.util.console import nocolor
@@ -123,6 +130,9 @@ def run_sphinx(book: Book, stage_dir: Path, work: Path, staged: dict[str, str],
     doctrees = work / "doctrees"
     status, warnings = io.StringIO(), io.StringIO()
     conf = sphinx_config(book, stage_dir, excluded)
+    extra = dict(overrides or {})
+    conf["extensions"] = conf["extensions"] + extra.pop("extra_extensions", [])
+    conf.update(extra)
     try:
         app = Sphinx(str(stage_dir), None, str(outdir), str(doctrees), builder,
                      confoverrides=conf, status=status, warning=warnings, freshenv=fresh)
