@@ -18,6 +18,7 @@ from .errors import Collector, Diagnostic, SourceError
 from .execute.cache import Cache
 from .execute.local import run_jobs
 from .execute.plan import Job, plan
+from .execute.resources import Inventory
 from .fsutil import atomic_write, write_if_changed
 from .progress import Progress, Row, summary_table
 from .render.sphinx import run_sphinx
@@ -38,6 +39,10 @@ class BuildOptions:
     rerun: list[str] = field(default_factory=list)
     no_exec: bool = False
     targets: tuple[str, ...] = ("html",)
+    warm: bool = True
+    executor: str = "local"
+    scheduler: str | None = None
+    inventory: Inventory | None = None
 
 
 @dataclass
@@ -87,8 +92,9 @@ def execute(book: Book, cache: Cache, options: BuildOptions, report: BuildReport
     """Run what must run; return every page's notebooks, executed or cached."""
     config = book.config
     problems = Collector()
+    inventory = options.inventory or Inventory.detect()
     the_plan = plan(book.pages, config, cache, force=options.force, rerun=options.rerun,
-                    library=library)
+                    library=library, inventory=inventory)
     problems.extend(the_plan.problems)
     problems.raise_if_any(SourceError)
     state = cache.load_state()
@@ -110,9 +116,17 @@ def execute(book: Book, cache: Cache, options: BuildOptions, report: BuildReport
             progress.finished(job.name, result.ok, result.seconds)
 
         try:
-            results = run_jobs(to_run, workers, config.source_path,
-                               lambda job: progress.started(job.name), done,
-                               env=library.kernel_env() if library else None)
+            env = library.kernel_env() if library else None
+            if options.executor == "dask":
+                from .execute.dask import run_jobs_dask
+
+                results = run_jobs_dask(to_run, config, lambda job: progress.started(job.name),
+                                        done, env=env, scheduler=options.scheduler,
+                                        workers=workers)
+            else:
+                results = run_jobs(to_run, workers, config.source_path,
+                                   lambda job: progress.started(job.name), done, env=env,
+                                   inventory=inventory, warm=options.warm)
         finally:
             progress.close()
     out = Executed()
@@ -122,18 +136,21 @@ def execute(book: Book, cache: Cache, options: BuildOptions, report: BuildReport
             nb = result.notebook
             report.executed.append(job.name)
             report.rows.append(Row(job.name, "executed" if result.ok else "failed",
-                                   result.seconds, result.ok))
+                                   result.seconds, result.ok, result.peak_memory, result.worker,
+                                   job.page.rel, job.variant))
             if not result.ok:
                 report.failures.append(_failure(job, result))
                 out.failed.add((job.page.rel, job.variant))
         elif job.cached is not None:
             nb = job.cached
             status = "no code" if job.reason == "no code" else "cached"
-            report.rows.append(Row(job.name, status, None, True))
+            report.rows.append(Row(job.name, status, None, True, page=job.page.rel,
+                                   tab=job.variant))
         else:
             nb = job.notebook
             out.not_executed.add(job.page.rel)
-            report.rows.append(Row(job.name, "not executed", None, True))
+            report.rows.append(Row(job.name, "not executed", None, True, page=job.page.rel,
+                                   tab=job.variant))
         out.runs.setdefault(job.page.rel, {})[job.variant] = (nb, job.cell_map)
     return out
 
@@ -268,8 +285,9 @@ def write_report(report: BuildReport, path: Path) -> None:
         "ok": report.ok,
         "published": report.published,
         "seconds": round(report.seconds, 3),
-        "notebooks": [{"name": r.name, "status": r.status, "ok": r.ok,
-                       "seconds": None if r.seconds is None else round(r.seconds, 3)}
+        "notebooks": [{"name": r.name, "page": r.page, "tab": r.tab, "status": r.status,
+                       "ok": r.ok, "seconds": None if r.seconds is None else round(r.seconds, 3),
+                       "peak_memory": r.peak_memory, "worker": r.worker}
                       for r in report.rows],
         "executed": report.executed,
         "failures": [str(d) for d in report.failures],

@@ -48,7 +48,11 @@ def cmd_build(args) -> int:
         raise OctavoError("--check goes with the lib target: octavo build lib --check")
     options = BuildOptions(jobs=args.jobs, force=args.force, rerun=args.rerun or [],
                            no_exec=args.no_exec,
-                           targets=tuple(t for t in targets if t in ("html", "pdf")))
+                           targets=tuple(t for t in targets if t in ("html", "pdf")),
+                           warm=not args.no_warm, executor=args.executor,
+                           scheduler=args.scheduler)
+    if args.scheduler and args.executor != "dask":
+        raise OctavoError("--scheduler goes with --executor dask")
     report = build(config, options)
     root = config.source_path
     print(summary_table(report.rows))
@@ -165,6 +169,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--book", default=".", help="folder holding octavo.toml (default: .)")
     b.add_argument("--check", action="store_true",
                    help="with 'lib': exit non-zero with a diff if the library differs from the book")
+    b.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="where notebooks run: this machine (default) or a Dask cluster")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    b.add_argument("--no-warm", action="store_true",
+                   help="start each kernel only when its page starts (no warm pool)")
     b.add_argument("--explain", metavar="PAGE",
                    help="say why PAGE will (or will not) execute, then stop")
     b.set_defaults(func=cmd_build)

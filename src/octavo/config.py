@@ -64,6 +64,13 @@ class HtmlConfig:
 
 
 @dataclass
+class ResourcesConfig:
+    cpus: int = _f(1, "CPUs a page needs unless its front matter says otherwise.", min=1)
+    gpus: int = _f(0, "GPUs a page needs unless its front matter says otherwise.", min=0)
+    memory: str = _f("", "Memory a page needs (e.g. '2GB'); empty: no budget.")
+
+
+@dataclass
 class PdfConfig:
     main_font: str = _f("TeX Gyre Pagella", "Body font (Debian: texlive-fonts-recommended).")
     sans_font: str = _f("TeX Gyre Heros", "Sans-serif font for headings.")
@@ -106,6 +113,7 @@ class Config:
     build: BuildConfig = field(default_factory=BuildConfig)
     html: HtmlConfig = field(default_factory=HtmlConfig)
     library: LibraryConfig = field(default_factory=LibraryConfig)
+    resources: ResourcesConfig = field(default_factory=ResourcesConfig)
     pdf: PdfConfig = field(default_factory=PdfConfig)
     launch: LaunchConfig = field(default_factory=LaunchConfig)
     discussion: DiscussionConfig = field(default_factory=DiscussionConfig)
@@ -264,6 +272,13 @@ def _check_together(config: Config, lines, path: Path, problems: Collector) -> N
                          "use lowercase letters, digits, '-' and '_', e.g. 'pytorch'")
     if len(set(tabs)) != len(tabs):
         problems.add(path, where, f"[build] tabs = {tabs!r}: a tab is listed twice")
+    if config.resources.memory:
+        from .execute.resources import parse_memory
+
+        try:
+            parse_memory(config.resources.memory)
+        except ValueError as exc:
+            problems.add(path, lines.get(("resources", "memory")), f"[resources] memory: {exc}")
     if config.pdf.paper not in ("a4", "letter"):
         problems.add(path, lines.get(("pdf", "paper")),
                      f"[pdf] paper = {config.pdf.paper!r}: expected 'a4' or 'letter'")

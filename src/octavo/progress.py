@@ -13,6 +13,10 @@ class Row:
     status: str  # cached | executed | failed | not executed | no code
     seconds: float | None
     ok: bool
+    peak_memory: int | None = None
+    worker: str = ""
+    page: str = ""
+    tab: str = ""
 
 
 class Progress:
@@ -68,11 +72,14 @@ def summary_table(rows: list[Row]) -> str:
     if not rows:
         return "no pages"
     width = max(len("notebook"), *(len(r.name) for r in rows))
-    lines = [f"{'notebook':<{width}}  {'status':<12}  {'seconds':>8}  result",
-             f"{'-' * width}  {'-' * 12}  {'-' * 8}  ------"]
+    lines = [f"{'notebook':<{width}}  {'status':<12}  {'seconds':>8}  {'peak MB':>8}  "
+             f"{'worker':<10}  result",
+             f"{'-' * width}  {'-' * 12}  {'-' * 8}  {'-' * 8}  {'-' * 10}  ------"]
     for r in rows:
         secs = f"{r.seconds:8.1f}" if r.seconds is not None else f"{'-':>8}"
-        lines.append(f"{r.name:<{width}}  {r.status:<12}  {secs}  {'ok' if r.ok else 'FAILED'}")
+        peak = f"{r.peak_memory / 1e6:8.0f}" if r.peak_memory else f"{'-':>8}"
+        lines.append(f"{r.name:<{width}}  {r.status:<12}  {secs}  {peak}  {r.worker or '-':<10}  "
+                     f"{'ok' if r.ok else 'FAILED'}")
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1

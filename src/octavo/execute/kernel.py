@@ -1,8 +1,9 @@
 """Run one notebook in one fresh Jupyter kernel.
 
-The kernel starts in the page's folder, every cell has a timeout, and the
-kernel is shut down on every path out (success, error, timeout, death,
-cancellation by Ctrl-C).
+A kernel serves exactly one notebook. It starts in the page's folder (or, when
+it was started ahead of time by the warm pool, moves there before the first
+cell), every cell has a timeout, and the kernel is shut down on every path out:
+success, error, timeout, death, cancellation by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -35,17 +36,75 @@ class RunResult:
     line_in_cell: int | None = None  # 1-based line of the failing statement in that cell
     error: str = ""  # one line: exception and message
     traceback: list[str] = field(default_factory=list)  # last frames, plain text
+    peak_memory: int | None = None  # bytes, kernel and its children
+    worker: str = ""
+    warm: bool = False  # ran in a kernel started ahead of time
+
+
+class Kernel:
+    """A started kernel (IPC sockets in a private folder: no TCP ports, nothing beside the page)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.scratch = tempfile.TemporaryDirectory(prefix="octavo-kernel-")
+        self.log_path = Path(self.scratch.name) / "kernel.log"
+        self.km = AsyncKernelManager(kernel_name=name, transport="ipc",
+                                     ip=str(Path(self.scratch.name) / "kernel"))
+        self.cwd: Path | None = None
+
+    async def start(self, cwd: Path, env: dict[str, str | None]) -> Kernel:
+        full = {**os.environ}
+        for key, value in env.items():
+            if value is None:
+                full.pop(key, None)
+            else:
+                full[key] = value
+        _LIVE.add(self)
+        with open(self.log_path, "wb") as log:
+            await self.km.start_kernel(cwd=str(cwd), env=full, stdout=log,
+                                       stderr=subprocess.STDOUT)
+        self.cwd = cwd
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return process.pid if process is not None else None
+
+    async def shutdown(self) -> None:
+        try:
+            if self.km.has_kernel:
+                await self.km.shutdown_kernel(now=True)
+        except BaseException:
+            self.kill()
+            raise
+        finally:
+            _LIVE.discard(self)
+            self.scratch.cleanup()
+
+    def kill(self) -> None:
+        """Kill the kernel's process at once (used when the event loop is going away)."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        _LIVE.discard(self)
 
 
 class _Client(NotebookClient):
     """A client that uses a kernel we started and leaves signal handling to us."""
 
     current_index: int | None = None
+    move_to: Path | None = None  # chdir before the first cell (warm kernels)
 
     @asynccontextmanager
     async def async_setup_kernel(self, **kwargs):
         if self.kc is None:
             await self.async_start_new_kernel_client()
+        if self.move_to is not None:
+            code = f"import os as _o; _o.chdir({str(self.move_to)!r}); del _o"
+            msg_id = self.kc.execute(code, silent=True, store_history=False)
+            await self.async_wait_for_reply(msg_id)
         try:
             yield
         finally:
@@ -72,25 +131,45 @@ def _error_output(nb, index: int | None):
     return None
 
 
+async def _sample_memory(pid: int | None, peak: list[int]) -> None:
+    """Record the largest resident memory of the kernel and its children."""
+    import psutil
+
+    if pid is None:
+        return
+    try:
+        process = psutil.Process(pid)
+        while True:
+            total = process.memory_info().rss
+            for child in process.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak[0] = max(peak[0], total)
+            await asyncio.sleep(0.25)
+    except psutil.Error:
+        return
+
+
 async def run_notebook(nb: nbformat.NotebookNode, cwd: Path, *, kernel: str, timeout: int,
                        allow_errors: bool = False, env: dict | None = None,
-                       frames: int = 12) -> RunResult:
+                       frames: int = 12, warm: Kernel | None = None) -> RunResult:
     """Execute ``nb`` (a copy is made) and describe what happened."""
     nb = nbformat.from_dict(nb)
     start = time.perf_counter()
-    scratch = tempfile.TemporaryDirectory(prefix="octavo-kernel-")
-    log_path = Path(scratch.name) / "kernel.log"
-    # IPC sockets in a private folder: no TCP ports, nothing written beside the page
-    km = AsyncKernelManager(kernel_name=kernel, transport="ipc",
-                            ip=str(Path(scratch.name) / "kernel"))
-    client = _Client(nb, km=km, timeout=timeout, allow_errors=allow_errors, kernel_name=kernel,
-                     record_timing=False, shutdown_kernel="immediate")
+    running = warm or Kernel(kernel)
+    client = _Client(nb, km=running.km, timeout=timeout, allow_errors=allow_errors,
+                     kernel_name=kernel, record_timing=False, shutdown_kernel="immediate")
     result = RunResult(True, nb, 0.0)
+    peak = [0]
+    sampler = None
     try:
-        _LIVE.add(km)
-        with open(log_path, "wb") as log:
-            await km.start_kernel(cwd=str(cwd), env={**os.environ, **(env or {})},
-                                  stdout=log, stderr=subprocess.STDOUT)
+        if warm is None:
+            await running.start(cwd, env or {})
+        elif Path(warm.cwd or "") != cwd:
+            client.move_to = cwd
+        sampler = asyncio.create_task(_sample_memory(running.pid, peak))
         await client.async_execute()
     except CellTimeoutError:
         result = RunResult(False, nb, 0.0, client.current_index,
@@ -101,7 +180,7 @@ async def run_notebook(nb: nbformat.NotebookNode, cwd: Path, *, kernel: str, tim
         result = RunResult(False, nb, 0.0, client.current_index,
                            error=f"the kernel died ({exc or 'no reason given'}); it may have run "
                                  "out of memory (killed by the OOM killer)",
-                           traceback=_tail(log_path, frames))
+                           traceback=_tail(running.log_path, frames))
     except CellExecutionError as exc:
         out = _error_output(nb, client.current_index)
         error = f"{exc.ename}: {exc.evalue}" if getattr(exc, "ename", None) else str(exc)
@@ -114,11 +193,15 @@ async def run_notebook(nb: nbformat.NotebookNode, cwd: Path, *, kernel: str, tim
         raise
     except Exception as exc:  # kernel failed to start, protocol errors, ...
         result = RunResult(False, nb, 0.0, client.current_index,
-                           error=f"{type(exc).__name__}: {exc}")
+                           error=f"{type(exc).__name__}: {exc}",
+                           traceback=_tail(running.log_path, frames))
     finally:
-        await _shutdown(km)
-        scratch.cleanup()
+        if sampler is not None:
+            sampler.cancel()
+        await running.shutdown()
     result.seconds = time.perf_counter() - start
+    result.peak_memory = peak[0] or None
+    result.warm = warm is not None
     return result
 
 
@@ -130,32 +213,12 @@ def _tail(path: Path, lines: int) -> list[str]:
     return [ln for ln in _plain(text) if ln.strip() and "without encryption" not in ln][-lines:]
 
 
-_LIVE: set[AsyncKernelManager] = set()
-
-
-async def _shutdown(km: AsyncKernelManager) -> None:
-    try:
-        if km.has_kernel:
-            await km.shutdown_kernel(now=True)
-    except BaseException:
-        kill(km)
-        raise
-    finally:
-        _LIVE.discard(km)
-
-
-def kill(km: AsyncKernelManager) -> None:
-    """Kill a kernel's process at once (used when the event loop is going away)."""
-    process = getattr(getattr(km, "provisioner", None), "process", None)
-    if process is not None and process.poll() is None:
-        process.kill()
-        process.wait()
+_LIVE: set[Kernel] = set()
 
 
 def kill_all() -> int:
     """Kill every kernel still alive; return how many there were."""
     live = list(_LIVE)
-    for km in live:
-        kill(km)
-        _LIVE.discard(km)
+    for kernel in live:
+        kernel.kill()
     return len(live)

@@ -1,53 +1,147 @@
-"""Run jobs on a pool of N workers, each notebook in its own fresh kernel."""
+"""Run jobs on this machine: at most N at once, within its CPUs, GPUs and memory.
+
+Each notebook runs in its own fresh kernel. With the warm pool, kernels are
+started ahead of time so that start-up overlaps the previous page's run; a
+kernel still serves exactly one page, so no state passes between pages.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .kernel import RunResult, kill_all, run_notebook
+from .kernel import Kernel, RunResult, kill_all, run_notebook
 from .plan import Job
+from .resources import Inventory, Ledger
 
 
-async def _run_all(jobs: list[Job], workers: int, env: dict, on_start: Callable,
-                   on_done: Callable) -> dict[str, RunResult]:
-    queue: asyncio.Queue[Job] = asyncio.Queue()
-    for job in jobs:  # already ordered longest-known first
-        queue.put_nowait(job)
+class WarmPool:
+    """Kernels started ahead of time, for pages that need no GPU of their own."""
+
+    def __init__(self, env: dict, size: int):
+        self.env = env
+        self.size = size
+        self.ready: dict[tuple, list[asyncio.Task]] = {}
+        self.folder = tempfile.TemporaryDirectory(prefix="octavo-warm-")
+
+    def _key(self, job: Job, env: dict) -> tuple:
+        return (job.kernel, tuple(sorted((k, v) for k, v in env.items() if v is not None)))
+
+    def fill(self, pending: list[Job], env_of: Callable[[Job], dict | None]) -> None:
+        """Start kernels for the next pages that can use one, up to the pool's size."""
+        wanted: dict[tuple, int] = {}
+        for job in pending:
+            env = env_of(job)
+            if env is None:
+                continue
+            key = self._key(job, env)
+            wanted[key] = wanted.get(key, 0) + 1
+        total = sum(len(v) for v in self.ready.values())
+        for key, count in wanted.items():
+            have = self.ready.setdefault(key, [])
+            while len(have) < count and total < self.size:
+                kernel = Kernel(key[0])
+                have.append(asyncio.create_task(
+                    kernel.start(Path(self.folder.name), {**self.env, **dict(key[1])})))
+                total += 1
+
+    async def take(self, job: Job, env: dict) -> Kernel | None:
+        tasks = self.ready.get(self._key(job, env))
+        if not tasks:
+            return None
+        task = tasks.pop(0)
+        try:
+            return await task
+        except Exception:
+            return None  # a failed warm start: the page starts its own kernel
+
+    async def close(self) -> None:
+        for tasks in self.ready.values():
+            for task in tasks:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    await task.result().shutdown()
+                else:
+                    task.cancel()
+                    try:
+                        kernel = await task
+                        await kernel.shutdown()
+                    except BaseException:
+                        pass
+        self.ready.clear()
+        self.folder.cleanup()
+
+
+async def _run_all(jobs: list[Job], workers: int, inventory: Inventory, env: dict,
+                   on_start: Callable, on_done: Callable, warm: bool) -> dict[str, RunResult]:
+    ledger = Ledger(inventory, max(1, workers))
+    pending = list(jobs)  # already ordered longest-known first
+    running: dict[asyncio.Task, object] = {}
     results: dict[str, RunResult] = {}
+    pool = WarmPool(env, max(1, workers)) if warm else None
 
-    async def worker() -> None:
-        while not queue.empty():
-            job = queue.get_nowait()
-            on_start(job)
-            result = await run_notebook(job.notebook, job.page.folder, kernel=job.kernel,
-                                        timeout=job.timeout, allow_errors=job.allow_errors,
-                                        env=env)
-            results[job.state_id] = result
-            on_done(job, result)
+    def warm_env(job: Job) -> dict | None:
+        if job.request.gpus:
+            return None  # its devices are chosen when it starts
+        return {k: v for k, v in (ledger_env_for_no_gpu(inventory)).items()}
 
-    tasks = [asyncio.create_task(worker()) for _ in range(max(1, min(workers, len(jobs))))]
+    async def one(job: Job, allocation) -> None:
+        job_env = {**env, **allocation.env(inventory)}
+        kernel = None
+        if pool is not None and not allocation.gpus:
+            kernel = await pool.take(job, warm_env(job))
+        on_start(job)
+        result = await run_notebook(job.notebook, job.page.folder, kernel=job.kernel,
+                                    timeout=job.timeout, allow_errors=job.allow_errors,
+                                    env=job_env, warm=kernel)
+        result.worker = f"local-{allocation.slot}"
+        results[job.state_id] = result
+        on_done(job, result)
+
     try:
-        await asyncio.gather(*tasks)
+        while pending or running:
+            for job in list(pending):
+                allocation = ledger.take(job.request)
+                if allocation is not None:
+                    pending.remove(job)
+                    running[asyncio.create_task(one(job, allocation))] = allocation
+            if pool is not None:
+                pool.fill(pending, warm_env)
+            if not running:
+                break  # nothing fits: cannot happen after planning, but never spin
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                ledger.give_back(running.pop(task))
+                task.result()  # re-raise unexpected errors
     finally:
-        for task in tasks:
+        for task in running:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
+        if pool is not None:
+            await pool.close()
     return results
 
 
+def ledger_env_for_no_gpu(inventory: Inventory) -> dict:
+    from .resources import Allocation
+
+    return Allocation(1, [], 0, 0).env(inventory)
+
+
 def run_jobs(jobs: list[Job], workers: int, source_dir: Path, on_start: Callable,
-             on_done: Callable, env: dict | None = None) -> dict[str, RunResult]:
+             on_done: Callable, env: dict | None = None, inventory: Inventory | None = None,
+             warm: bool = True) -> dict[str, RunResult]:
     """Execute every job; kernels are shut down on every path, Ctrl-C included."""
     if not jobs:
         return {}
     extra = dict(env or {})
     path = os.pathsep.join(p for p in [extra.pop("PYTHONPATH", ""), str(source_dir),
                                        os.environ.get("PYTHONPATH", "")] if p)
-    env = {**extra, "PYTHONPATH": path, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    base = {**extra, "PYTHONPATH": path, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     try:
-        return asyncio.run(_run_all(jobs, workers, env, on_start, on_done))
+        return asyncio.run(_run_all(jobs, workers, inventory or Inventory.detect(), base,
+                                    on_start, on_done, warm))
     finally:
         kill_all()

@@ -14,6 +14,7 @@ from ..source import Page
 from ..source.tabs import variants
 from .cache import Cache
 from .keys import KeyParts, compute_key
+from .resources import Inventory, Request, impossible, page_request, parse_memory
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Job:
     timeout: int
     allow_errors: bool
     cell_map: list[int] = field(default_factory=list)  # notebook cell -> page cell
+    request: Request = field(default_factory=Request)
     cached: nbformat.NotebookNode | None = None
     reason: str = ""  # why it runs, or "cached"
     expected: float = 0.0  # seconds it took last time
@@ -89,6 +91,7 @@ def make_jobs(page: Page, config: Config, problems: list[Diagnostic],
                                    "set kernelspec.name in the front matter or [build] kernel"))
     allow = bool(page.octavo.get("allow_errors", config.build.allow_errors))
     timeout = _timeout(page, config, problems)
+    request = page_request(page.metadata, default_request(config), page.rel, problems)
     jobs = []
     for variant in variants(page, config.tabs, problems):
         nb = variant.notebook
@@ -101,12 +104,19 @@ def make_jobs(page: Page, config: Config, problems: list[Diagnostic],
         key, found = compute_key(page, sources, kernel=kernel, allow_errors=allow,
                                  root=config.source_path, extra=extra)
         problems.extend(found)
-        jobs.append(Job(page, variant.tab, nb, key, kernel, timeout, allow, variant.cell_map))
+        jobs.append(Job(page, variant.tab, nb, key, kernel, timeout, allow, variant.cell_map,
+                        request))
     return jobs
 
 
+def default_request(config: Config) -> Request:
+    memory = parse_memory(config.resources.memory) if config.resources.memory else 0
+    return Request(config.resources.cpus, config.resources.gpus, memory)
+
+
 def plan(pages: list[Page], config: Config, cache: Cache, *, force: bool = False,
-         rerun: list[str] | None = None, library=None) -> Plan:
+         rerun: list[str] | None = None, library=None,
+         inventory: Inventory | None = None) -> Plan:
     problems: list[Diagnostic] = []
     state = cache.load_state()
     jobs: list[Job] = []
@@ -131,6 +141,14 @@ def plan(pages: list[Page], config: Config, cache: Cache, *, force: bool = False
                 else:
                     job.reason = explain_change(before.get("parts"), job.key.summary())
             jobs.append(job)
+    if inventory is not None:
+        for job in jobs:
+            why = impossible(job.request, inventory) if job.has_code else None
+            if why and not any(p.path == job.page.rel and "needs" in p.message for p in problems):
+                problems.append(Diagnostic(job.page.rel, 2, f"the page needs {why}; it can never "
+                                           f"run here ({inventory.describe()})",
+                                           "lower octavo.resources in its front matter, or run "
+                                           "on a bigger machine (--executor dask)"))
     return Plan(jobs, problems)
 
 

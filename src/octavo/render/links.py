@@ -54,13 +54,29 @@ def discussion_link(page: Page, config: Config) -> str | None:
 def add_links(nb: nbformat.NotebookNode, page: Page, config: Config, tabs: list[str]) -> None:
     """Insert the links into the website's notebook of ``page`` (in place)."""
     smap = nb.metadata.setdefault("source_map", [0] * len(nb.cells))
-    at = next((i + 1 for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and
-               any(line.startswith("# ") for line in c.source.splitlines())), 0)
-    cell = nbformat.v4.new_markdown_cell("```{raw} html\n" + header_links(page, config, tabs)
-                                         + "\n```")
-    cell.id = "octavo-links"
-    nb.cells.insert(at, cell)
-    smap.insert(at, smap[min(at, len(smap) - 1)] if smap else 0)
+    links = nbformat.v4.new_markdown_cell("```{raw} html\n" + header_links(page, config, tabs)
+                                          + "\n```")
+    links.id = "octavo-links"
+    at, split = 0, None
+    for i, c in enumerate(nb.cells):
+        lines = c.source.splitlines() if c.cell_type == "markdown" else []
+        heading = next((k for k, line in enumerate(lines) if line.startswith("# ")), None)
+        if heading is not None:
+            at, split = i + 1, (lines, heading)
+            break
+    if split is not None:  # links go right under the title: split its cell there
+        lines, heading = split
+        rest = "\n".join(lines[heading + 1:]).strip("\n")
+        nb.cells[at - 1].source = "\n".join(lines[:heading + 1])
+        if rest:
+            skipped = len(lines[heading + 1:]) - len("\n".join(lines[heading + 1:]).lstrip("\n")
+                                                      .splitlines())
+            tail = nbformat.v4.new_markdown_cell(rest)
+            tail.id = f"{nb.cells[at - 1].get('id', 'cell')}-body"
+            nb.cells.insert(at, tail)
+            smap.insert(at, smap[at - 1] + heading + 1 + skipped)
+    nb.cells.insert(at, links)
+    smap.insert(at, smap[at - 1] if at else (smap[0] if smap else 0))
     url = discussion_link(page, config)
     if url:
         end = nbformat.v4.new_markdown_cell(f"[Discussions]({url})")
