@@ -137,7 +137,7 @@ def execute(book: Book, cache: Cache, options: BuildOptions, report: BuildReport
             report.executed.append(job.name)
             report.rows.append(Row(job.name, "executed" if result.ok else "failed",
                                    result.seconds, result.ok, result.peak_memory, result.worker,
-                                   job.page.rel, job.variant))
+                                   job.page.rel, job.variant, result.warm))
             if not result.ok:
                 report.failures.append(_failure(job, result))
                 out.failed.add((job.page.rel, job.variant))
@@ -287,7 +287,7 @@ def write_report(report: BuildReport, path: Path) -> None:
         "seconds": round(report.seconds, 3),
         "notebooks": [{"name": r.name, "page": r.page, "tab": r.tab, "status": r.status,
                        "ok": r.ok, "seconds": None if r.seconds is None else round(r.seconds, 3),
-                       "peak_memory": r.peak_memory, "worker": r.worker}
+                       "peak_memory": r.peak_memory, "worker": r.worker, "warm_kernel": r.warm}
                       for r in report.rows],
         "executed": report.executed,
         "failures": [str(d) for d in report.failures],

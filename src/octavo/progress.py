@@ -17,6 +17,7 @@ class Row:
     worker: str = ""
     page: str = ""
     tab: str = ""
+    warm: bool = False
 
 
 class Progress:

@@ -49,14 +49,15 @@ class WarmPool:
                 total += 1
 
     async def take(self, job: Job, env: dict) -> Kernel | None:
-        tasks = self.ready.get(self._key(job, env))
-        if not tasks:
-            return None
-        task = tasks.pop(0)
-        try:
-            return await task
-        except Exception:
-            return None  # a failed warm start: the page starts its own kernel
+        """A kernel that has finished starting, if there is one (never waits for one)."""
+        tasks = self.ready.get(self._key(job, env), [])
+        for task in tasks:
+            if task.done():
+                tasks.remove(task)
+                if not task.cancelled() and task.exception() is None:
+                    return task.result()
+                return None  # a failed warm start: the page starts its own kernel
+        return None
 
     async def close(self) -> None:
         for tasks in self.ready.values():
@@ -90,8 +91,10 @@ async def _run_all(jobs: list[Job], workers: int, inventory: Inventory, env: dic
     async def one(job: Job, allocation) -> None:
         job_env = {**env, **allocation.env(inventory)}
         kernel = None
-        if pool is not None and not allocation.gpus:
-            kernel = await pool.take(job, warm_env(job))
+        if pool is not None:
+            if not allocation.gpus:
+                kernel = await pool.take(job, warm_env(job))
+            pool.fill(pending, warm_env)  # the next pages' kernels start while this one runs
         on_start(job)
         result = await run_notebook(job.notebook, job.page.folder, kernel=job.kernel,
                                     timeout=job.timeout, allow_errors=job.allow_errors,
