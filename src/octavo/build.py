@@ -25,7 +25,7 @@ from .render.sphinx import run_sphinx
 from .library.extract import Library
 from .render.latex import build_pdf
 from .render.links import NOTEBOOKS, SOURCES, add_links, colab_notebook
-from .render.stage import publish, stage
+from .render.stage import publish, stage, static_signature, tree_digest
 from .source.tabs import merge, variants
 
 NOT_EXECUTED = (":::{warning}\nThis page has not been executed yet: its code cells show no "
@@ -239,6 +239,26 @@ def add_downloads(book: Book, out: Path, site: Path) -> None:
         write_if_changed(site / SOURCES / page.rel, page.path.read_bytes())
 
 
+def render_digest(book: Book, stage_dir: Path, out: Path, excluded: list[str]) -> str:
+    """Everything the rendered site depends on: staged sources, downloads, settings, versions."""
+    from importlib.metadata import version
+
+    from . import __version__
+    from .render.sphinx import sphinx_config
+
+    conf = sphinx_config(book, stage_dir, excluded)
+    downloads = tree_digest(out / "notebooks") if (out / "notebooks").exists() else ""
+    sources = [(p.rel, p.path.stat().st_size, hash_file(p.path)) for p in book.pages]
+    return tree_digest(stage_dir, sorted(conf.items(), key=str), __version__, static_signature(),
+                       version("sphinx"), version("myst-nb"), downloads, sources)
+
+
+def hash_file(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def build(config: Config, options: BuildOptions, progress_stream=None) -> BuildReport:
     started = time.perf_counter()
     report = BuildReport()
@@ -263,17 +283,26 @@ def build(config: Config, options: BuildOptions, progress_stream=None) -> BuildR
         staged = stage(book, render_notebooks(book, executed), stage_dir)
         excluded = sorted(a.relative_to(book.source_dir).as_posix() for a in book.assets
                           if a.suffix in (".md", ".ipynb"))
-        rendered = run_sphinx(book, stage_dir, work, staged, excluded)
-        report.render_problems = [d for d in rendered.problems
-                                  if config.build.warnings_are_errors or d.message.startswith(
-                                      "Sphinx stopped")]
-        add_downloads(book, out, rendered.outdir)
-        if not report.failures and not report.render_problems:
-            publish(rendered.outdir, out / "html")
-            report.published = True
+        digest = render_digest(book, stage_dir, out, excluded)
+        marker = work / "html.digest"
+        if (not report.failures and (out / "html" / "index.html").exists()
+                and marker.exists() and marker.read_text() == digest):
+            report.published = True  # nothing the site shows has changed
             report.site = out / "html"
         else:
-            report.site = rendered.outdir
+            marker.unlink(missing_ok=True)
+            rendered = run_sphinx(book, stage_dir, work, staged, excluded)
+            report.render_problems = [d for d in rendered.problems
+                                      if config.build.warnings_are_errors or
+                                      d.message.startswith("Sphinx stopped")]
+            add_downloads(book, out, rendered.outdir)
+            if not report.failures and not report.render_problems:
+                publish(rendered.outdir, out / "html")
+                atomic_write(marker, digest)
+                report.published = True
+                report.site = out / "html"
+            else:
+                report.site = rendered.outdir
     report.seconds = time.perf_counter() - started
     write_report(report, out / "report.json")
     return report

@@ -20,8 +20,11 @@ from ..book import Book
 from ..config import Config
 from ..errors import Diagnostic
 from ..source.tabs import tab_label
-from .sphinx import run_sphinx
-from .stage import stage
+from importlib.metadata import version
+
+from .. import __version__
+from .sphinx import run_sphinx, sphinx_config
+from .stage import stage, tree_digest
 
 LATEX_PACKAGES = ["texlive-xetex", "latexmk", "texlive-fonts-recommended", "texlive-latex-extra",
                   "fonts-noto-cjk", "texlive-lang-chinese", "xindy", "librsvg2-bin"]
@@ -133,8 +136,18 @@ def build_pdf(book: Book, executed, variants_now: dict, out: Path) -> PdfResult:
         target = f"{name}-{tab}" if tab else name
         work = out / ".sphinx" / (f"latex-{tab}" if tab else "latex")
         staged = stage(book, tab_notebooks(book, executed, tab, variants_now), work / "src")
+        overrides = latex_overrides(config, target, tab)
+        digest = tree_digest(work / "src", sorted(overrides.items(), key=str), __version__,
+                             version("sphinx"), version("myst-nb"),
+                             sorted(sphinx_config(book, work / "src", excluded).items(), key=str))
+        marker = work / "pdf.digest"
+        if (pdf_dir / f"{target}.pdf").exists() and marker.exists() and \
+                marker.read_text() == digest:
+            result.pdfs.append(pdf_dir / f"{target}.pdf")  # unchanged since the last PDF
+            continue
+        marker.unlink(missing_ok=True)
         rendered = run_sphinx(book, work / "src", work, staged, excluded, builder="latex",
-                              overrides=latex_overrides(config, target, tab))
+                              overrides=overrides)
         result.problems.extend(rendered.problems)
         if any(d.message.startswith("Sphinx stopped") for d in rendered.problems):
             continue
@@ -151,6 +164,7 @@ def build_pdf(book: Book, executed, variants_now: dict, out: Path) -> PdfResult:
         tmp = pdf_dir / f".{target}.pdf.tmp"
         shutil.copyfile(rendered.outdir / f"{target}.pdf", tmp)
         tmp.replace(pdf_dir / f"{target}.pdf")
+        marker.write_text(digest)
         result.pdfs.append(pdf_dir / f"{target}.pdf")
     return result
 

@@ -47,6 +47,26 @@ def stage(book: Book, notebooks: dict[str, nbformat.NotebookNode], folder: Path)
             {p.docname for p in book.pages}}
 
 
+def tree_digest(folder: Path, *extra: object) -> str:
+    """A digest of every file under ``folder`` (names and contents) and of ``extra``."""
+    import hashlib
+
+    h = hashlib.sha256(repr(extra).encode())
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def static_signature() -> list:
+    """Names and sizes of Octavo's static files (they change with Octavo's version)."""
+    from .sphinx import STATIC
+
+    return sorted((p.relative_to(STATIC).as_posix(), p.stat().st_size)
+                  for p in STATIC.rglob("*") if p.is_file())
+
+
 def publish(built: Path, target: Path) -> None:
     """Replace ``target`` with a copy of ``built`` in one rename."""
     target.parent.mkdir(parents=True, exist_ok=True)
