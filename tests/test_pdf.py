@@ -28,12 +28,18 @@ def render_pages(path, folder) -> list:
 @needs_latex
 def test_english_pdf_has_outputs_equations_and_figures(minibook, tmp_path):
     book = minibook("basic")
+    # an unnumbered front-matter page before the numbered chapters
+    book.write("preface.md", "# Preface\n\nWhy this book exists.\n")
+    book.write("index.md", "# Basic\n\n```{toctree}\npreface\n```\n\n" + book.read("index.md")
+               .split("\n", 2)[2])
     result = book.build("html", "pdf")
     assert result.code == 0, result.err
+    assert "Fig. 1.3.1" in book.html("chapter/plain")
     pdf = book.root / "_build" / "pdf" / "basic.pdf"
     text = pdf_text(pdf)
     assert "double 42" in text and "number 7" in text  # executed outputs
     assert "(1.2.1)" in text  # the equation and its reference, numbered as on the web
+    assert "Why this book exists." in text
     assert "Fig. 1.3.1: A dot drawn by hand." in text  # an SVG figure, converted
     assert "Table 1.3.1: Two numbers." in text
     pages = render_pages(pdf, tmp_path)

@@ -138,6 +138,7 @@ def build_pdf(book: Book, executed, variants_now: dict, out: Path) -> PdfResult:
         staged = stage(book, tab_notebooks(book, executed, tab, variants_now), work / "src")
         overrides = latex_overrides(config, target, tab)
         digest = tree_digest(work / "src", sorted(overrides.items(), key=str), __version__,
+                             "front-matter-1", numbered_start(book),
                              version("sphinx"), version("myst-nb"),
                              sorted(sphinx_config(book, work / "src", excluded).items(), key=str))
         marker = work / "pdf.digest"
@@ -151,6 +152,7 @@ def build_pdf(book: Book, executed, variants_now: dict, out: Path) -> PdfResult:
         result.problems.extend(rendered.problems)
         if any(d.message.startswith("Sphinx stopped") for d in rendered.problems):
             continue
+        unnumber_front_matter(rendered.outdir / f"{target}.tex", numbered_start(book))
         problems = run_latex(rendered.outdir, target, staged, config.pdf.timeout,
                              book.source_dir)
         log = rendered.outdir / f"{target}.log"
@@ -167,6 +169,44 @@ def build_pdf(book: Book, executed, variants_now: dict, out: Path) -> PdfResult:
         marker.write_text(digest)
         result.pdfs.append(pdf_dir / f"{target}.pdf")
     return result
+
+
+def numbered_start(book: Book) -> str | None:
+    """The first page of the root's numbered table of contents (None: everything numbered)."""
+    trees = book.toctrees.get("index", [])
+    if not any(t.options.get("numbered") for t in trees):
+        return None
+    if all(t.options.get("numbered") for t in trees):
+        return None
+    for tree in trees:
+        if tree.options.get("numbered") and tree.entries:
+            first = tree.entries[0].target
+            return next((p.docname for p in book.pages if p.docname == first.lstrip("/")), first)
+    return None
+
+
+def unnumber_front_matter(tex_path: Path, first_numbered: str | None) -> None:
+    """Chapters before the first numbered one (preface, ...) get no number, as on the web.
+
+    With ``secnumdepth`` at -1 a chapter neither shows nor counts a number, so the
+    numbered chapters, figures and equations start at 1 exactly as on the website.
+    """
+    if first_numbered is None:
+        return
+    lines = tex_path.read_text("utf-8").splitlines()
+    depth = next((m.group(1) for line in lines
+                  for m in [re.search(r"\\setcounter\{secnumdepth\}\{(-?\d+)\}", line)] if m), "2")
+    label = f"\\label{{\\detokenize{{{first_numbered}::doc}}}}"
+    at = next((i for i, line in enumerate(lines) if label in line), None)
+    if at is None:
+        return
+    chapter = next((i for i in range(at, -1, -1) if lines[i].startswith("\\chapter")), None)
+    first = next((i for i, line in enumerate(lines) if line.startswith("\\chapter")), None)
+    if chapter is None or first is None or first == chapter:
+        return
+    lines.insert(chapter, f"\\setcounter{{secnumdepth}}{{{depth}}}")
+    lines.insert(first, "\\setcounter{secnumdepth}{-1}")
+    tex_path.write_text("\n".join(lines) + "\n", "utf-8")
 
 
 def run_latex(folder: Path, name: str, staged: dict[str, str], timeout: int,
