@@ -62,11 +62,18 @@ def _strip_magics(source: str) -> str:
     return "\n".join(lines)
 
 
+def parse_code(source: str) -> ast.Module | None:
+    """The code's syntax tree (IPython magics blanked out), or None if it does not parse."""
+    try:
+        return ast.parse(_strip_magics(source))
+    except SyntaxError:
+        return None
+
+
 def imported_modules(source: str) -> set[str]:
     """Top-level names of modules imported by the code (absolute imports)."""
-    try:
-        tree = ast.parse(_strip_magics(source))
-    except SyntaxError:
+    tree = parse_code(source)
+    if tree is None:
         return set()
     names: set[str] = set()
     for node in ast.walk(tree):

@@ -4,38 +4,33 @@ from __future__ import annotations
 
 import ast
 
-from ..execute.keys import _strip_magics
+from ..execute.keys import parse_code
+
+
+def _alias_attributes(tree: ast.AST, aliases: set[str]) -> set[str]:
+    return {node.attr for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id in aliases}
 
 
 def used_names(source: str, aliases: set[str]) -> set[str]:
     """Names that library code uses: plain names (objects of one library refer to
     each other directly) and ``alias.X``."""
-    try:
-        tree = ast.parse(_strip_magics(source))
-    except SyntaxError:
+    tree = parse_code(source)
+    if tree is None:
         return set()
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                and node.value.id in aliases:
-            names.add(node.attr)
-        elif isinstance(node, ast.Name):
-            names.add(node.id)
-    return names
+    plain = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return plain | _alias_attributes(tree, aliases)
 
 
 def page_uses(source: str, aliases: set[str], package: str) -> set[str]:
     """Names a page takes from the library: ``alias.X`` and ``from <package>... import X``."""
-    try:
-        tree = ast.parse(_strip_magics(source))
-    except SyntaxError:
+    tree = parse_code(source)
+    if tree is None:
         return set()
-    names: set[str] = set()
+    names = _alias_attributes(tree, aliases)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                and node.value.id in aliases:
-            names.add(node.attr)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and \
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and \
                 node.module.startswith(package + "."):
             names.update(a.name for a in node.names)
     return names
@@ -43,9 +38,8 @@ def page_uses(source: str, aliases: set[str], package: str) -> set[str]:
 
 def library_aliases(source: str, libname: str) -> set[str]:
     """Names bound to the library (or one of its tab packages) by the code's imports."""
-    try:
-        tree = ast.parse(_strip_magics(source))
-    except SyntaxError:
+    tree = parse_code(source)
+    if tree is None:
         return set()
     found: set[str] = set()
     for node in ast.walk(tree):

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from ..book import Book
 from ..errors import Collector, Diagnostic, SourceError
-from ..execute.keys import _strip_magics
+from ..execute.keys import _strip_magics, parse_code
 from ..fsutil import write_if_changed
 from ..source import Page
 from ..source.tabs import cell_tabs
@@ -207,9 +207,8 @@ class Library:
         if "#@save" not in source.replace("# @save", "#@save"):
             return []
         code = _strip_magics(source)
-        try:
-            tree = ast.parse(code)
-        except SyntaxError:
+        tree = parse_code(source)
+        if tree is None:
             return []
         lines = code.splitlines()
         found = []
