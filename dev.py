@@ -106,7 +106,7 @@ def ensure_python_packages() -> None:
         return
     say("installing Python packages into .venv (pip)")
     run([PY, "-m", "pip", "install", "-q", "--upgrade", "pip"])
-    run([PY, "-m", "pip", "install", "-q", "-c", "constraints.txt", "-e", ".[book,test]"])
+    run([PY, "-m", "pip", "install", "-q", "-c", "constraints.txt", "-e", ".[book,test,dask]"])
     STAMP.write_text(digest)
 
 
