@@ -91,3 +91,16 @@ def test_missing_latex_skips_the_pdf_once_and_builds_the_rest(minibook, tmp_path
     assert "texlive-xetex" in proc.stderr
     assert (book.root / "_build" / "html" / "chapter" / "plain.html").is_file()
     assert not (book.root / "_build" / "pdf").exists()
+
+
+@needs_latex
+def test_every_kind_of_output_reaches_the_pdf(minibook):
+    book = minibook("outputs")
+    result = book.build("pdf")
+    assert result.code == 0, result.err
+    text = pdf_text(book.root / "_build" / "pdf" / "outputs.pdf")
+    assert "to stdout" in text and "to stderr" in text
+    assert "ValueError: shown on purpose" in text and "after the error" in text
+    assert "n(n + 1)" in text  # a LaTeX output, typeset
+    converted = list((book.root / "_build" / ".sphinx" / "latex" / "latex").glob("*.pdf"))
+    assert len(converted) >= 3  # both SVG outputs became PDF figures, beside the book
