@@ -60,6 +60,7 @@ class HtmlConfig:
     edit_branch: str = _f("main", "Branch that 'Edit this page' links point to.")
     path_to_book: str = _f("", "Folder of the sources inside the repository, e.g. book.")
     copy_button: bool = _f(True, "Copy buttons on code cells.")
+    genindex: bool = _f(False, "Generate the general index page (genindex.html).")
     extra_css: list[str] = _f([], "Extra CSS files, relative to the source folder.")
 
 

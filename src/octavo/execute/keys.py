@@ -17,6 +17,7 @@ import glob
 import hashlib
 import importlib.metadata
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,20 +93,62 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+METADATA_CACHE: list[Path] = []  # where to remember the installed packages between builds
+
+
+def _site_fingerprint() -> str:
+    """Changes whenever a package is installed, removed or upgraded on sys.path."""
+    h = hashlib.sha256(sys.prefix.encode())
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        if folder.is_dir():
+            try:
+                names = sorted(n for n in os.listdir(folder)
+                               if n.endswith((".dist-info", ".egg-info", ".egg-link", ".pth")))
+            except OSError:
+                continue
+            h.update(f"{folder}\0{names}".encode())
+    return h.hexdigest()
+
+
 @functools.lru_cache(maxsize=None)
-def _distributions() -> dict[str, list[str]]:
-    return importlib.metadata.packages_distributions()
+def installed_packages() -> tuple[dict[str, list[str]], dict[str, str]]:
+    """(top-level module -> distributions, distribution -> version), remembered on disk.
+
+    Reading every package's metadata takes a while; the answer is kept in the
+    cache folder and reused until the set of installed packages changes.
+    """
+    fingerprint = _site_fingerprint()
+    path = METADATA_CACHE[0] / "packages.json" if METADATA_CACHE else None
+    if path is not None:
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            if data.get("fingerprint") == fingerprint:
+                return data["modules"], data["versions"]
+        except (OSError, ValueError, KeyError):
+            pass
+    modules = {k: list(v) for k, v in importlib.metadata.packages_distributions().items()}
+    versions = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and name not in versions:
+            versions[name] = dist.version
+    if path is not None:
+        from ..fsutil import atomic_write
+
+        atomic_write(path, json.dumps({"fingerprint": fingerprint, "modules": modules,
+                                       "versions": versions}))
+    return modules, versions
 
 
 def package_versions(modules: set[str]) -> dict[str, str]:
+    """Versions of the installed distributions that provide the imported modules."""
+    dists, known = installed_packages()
     versions = {}
-    dists = _distributions()
     for module in sorted(modules):
         for dist in dists.get(module, []):
-            try:
-                versions[dist] = importlib.metadata.version(dist)
-            except importlib.metadata.PackageNotFoundError:
-                pass
+            if dist in known:
+                versions[dist] = known[dist]
     return versions
 
 

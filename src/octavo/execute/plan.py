@@ -13,7 +13,7 @@ from ..errors import Diagnostic
 from ..source import Page
 from ..source.tabs import variants
 from .cache import Cache
-from .keys import KeyParts, compute_key
+from .keys import METADATA_CACHE, KeyParts, compute_key
 from .resources import Inventory, Request, impossible, page_request, parse_memory
 
 
@@ -118,6 +118,7 @@ def plan(pages: list[Page], config: Config, cache: Cache, *, force: bool = False
          rerun: list[str] | None = None, library=None,
          inventory: Inventory | None = None) -> Plan:
     problems: list[Diagnostic] = []
+    METADATA_CACHE[:] = [cache.root]
     state = cache.load_state()
     jobs: list[Job] = []
     for page in pages:

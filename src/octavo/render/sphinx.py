@@ -64,6 +64,7 @@ def sphinx_config(book: Book, stage_dir: Path, excluded: list[str]) -> dict:
         "mathjax_path": "mathjax/tex-chtml-full.js",
         "html_last_updated_fmt": None,
         "html_show_sourcelink": False,
+        "html_use_index": html.genindex,
         "octavo_tabs": [t for t in cfg.tabs if t],
     }
     if html.logo:
