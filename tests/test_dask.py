@@ -102,3 +102,12 @@ def test_worker_killed_mid_page_is_retried_once(minibook, cluster, tmp_path):
     runs = sorted(int(p.name) for p in marker.iterdir())
     assert len(runs) == 2 and victim in runs  # ran twice: once on each worker
     assert "survived" in book.html("chapter/plain")
+
+
+def test_dask_without_a_scheduler_starts_a_local_cluster(minibook):
+    book = minibook("basic")
+    result = book.build("--executor", "dask")
+    assert result.code == 0, result.err
+    rows = [r for r in result.report["notebooks"] if r["status"] == "executed"]
+    assert len(rows) == 3 and all(r["worker"].startswith("tcp://127.0.0.1:") for r in rows)
+    assert "double 42" in book.html("chapter/uses_module")

@@ -104,3 +104,14 @@ def test_every_kind_of_output_reaches_the_pdf(minibook):
     assert "n(n + 1)" in text  # a LaTeX output, typeset
     converted = list((book.root / "_build" / ".sphinx" / "latex" / "latex").glob("*.pdf"))
     assert len(converted) >= 3  # both SVG outputs became PDF figures, beside the book
+
+
+@needs_latex
+@pytest.mark.parametrize("language, contents", [("ja", "目次"), ("ko", "차례")])
+def test_japanese_and_korean_books_build(minibook, language, contents):
+    book = minibook("zh")
+    book.replace("octavo.toml", 'language = "zh"', f'language = "{language}"')
+    result = book.build("pdf")
+    assert result.code == 0, result.err
+    text = pdf_text(book.root / "_build" / "pdf" / "book.pdf")
+    assert contents in text and "两个张量的形状必须相同" in text

@@ -129,3 +129,18 @@ def test_report_has_seconds_memory_and_worker(minibook):
     row = next(r for r in report["notebooks"] if r["page"] == "chapter/plain.md")
     assert row["status"] == "executed" and row["seconds"] > 0
     assert row["peak_memory"] > 10 * 2**20 and re.fullmatch(r"local-\d", row["worker"])
+
+
+def test_longest_known_pages_run_first(minibook):
+    book = minibook("basic")
+    assert book.build().code == 0
+    config = load_config(book.root)
+    cache = Cache(config.cache_path)
+    state = cache.load_state()
+    for name, seconds in (("chapter/uses_module.md", 9.0), ("chapter/uses_data.md", 1.0),
+                          ("chapter/plain.md", 5.0)):
+        state[name]["seconds"] = seconds
+    cache.save_state(state)
+    ordered = plan(load_book(config).pages, config, cache, force=True).to_run
+    assert [j.page.rel for j in ordered] == ["chapter/uses_module.md", "chapter/plain.md",
+                                            "chapter/uses_data.md"]

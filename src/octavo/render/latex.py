@@ -33,7 +33,8 @@ CONTENTS_NAMES = {"SC": ("目录", "索引"), "TC": ("目錄", "索引"), "JP": 
                   "KR": ("차례", "찾아보기")}
 CJK = {"zh": "SC", "zh_cn": "SC", "zh-cn": "SC", "zh_tw": "TC", "zh-tw": "TC", "ja": "JP",
        "ko": "KR"}
-FILE_LINE_ERROR = re.compile(r"^(?P<file>[^\s:][^:]*\.tex):(?P<line>\d+): (?P<msg>.*)$")
+FILE_LINE_ERROR = re.compile(r"^(?P<file>[^\s:][^:]*\.(?:tex|cls|sty|def|cfg|ldf)):(?P<line>\d+): "
+                             r"(?P<msg>.*)$")
 DOC_LABEL = re.compile(r"\\label\{\\detokenize\{(?P<doc>[^}]*)::doc\}\}")
 
 
@@ -91,6 +92,8 @@ def latex_overrides(config: Config, name: str, tab: str) -> dict:
         },
         "latex_show_urls": "footnote",
         "latex_toplevel_sectioning": "chapter",
+        # Sphinx picks pLaTeX classes for Japanese; xelatex with xeCJK needs the standard ones
+        "latex_docclass": {"manual": "report", "howto": "article"} if region == "JP" else {},
         "nb_mime_priority_overrides": [("latex", "image/svg+xml", 15)],
         "extra_extensions": ["sphinxcontrib.rsvgconverter"],
     }
@@ -265,8 +268,10 @@ def latex_errors(log: str, folder: Path, name: str, staged: dict[str, str],
         context = [l for l in lines[i + 1:i + 4] if l.strip() and not l.startswith("See the")]
         if context:
             message += " — " + " ".join(c.strip() for c in context[:2])
-        page = _page_at(tex, line_no, staged) if m.group("file").endswith(f"{name}.tex") else None
-        where = f"{tex_path.name}:{line_no}" + (f", from the page {page}" if page else "")
+        own = m.group("file").endswith(f"{name}.tex")
+        page = _page_at(tex, line_no, staged) if own else None
+        where = (f"{tex_path.name}:{line_no}" if own else f"{m.group('file')}:{line_no}") + \
+            (f", from the page {page}" if page else "")
         source_line = _source_line(source_root, page, context) if page and source_root else None
         found.append(Diagnostic(page or tex_path, source_line, f"LaTeX error ({where}): {message}",
                                 f"the full log is _build/pdf/{name}.log"))
