@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -214,7 +213,7 @@ def write_notebooks(book: Book, executed: Executed, jobs_by_page: dict, out: Pat
                 write_if_changed(colab / f"{page.docname}.ipynb",
                                  nbformat.writes(colab_notebook(clean, book.config)))
     zips = []
-    slug = re.sub(r"[^a-z0-9]+", "-", book.config.project.title.lower()).strip("-") or "book"
+    slug = book.config.slug
     for tab, files in written.items():
         name = f"{slug}-{tab}.zip" if tab else f"{slug}.zip"
         buffer = io.BytesIO()

@@ -139,6 +139,11 @@ class Config:
         return self.build.jobs or (os.cpu_count() or 1)
 
     @property
+    def slug(self) -> str:
+        """The book's file-name stem (notebook zips, PDFs), from its title."""
+        return re.sub(r"[^a-z0-9]+", "-", self.project.title.lower()).strip("-") or "book"
+
+    @property
     def tabs(self) -> list[str]:
         """The book's tabs; a book without tabs has the single unnamed tab ""."""
         return list(self.build.tabs) or [""]

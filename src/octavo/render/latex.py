@@ -49,10 +49,6 @@ def missing_tools() -> list[str]:
     return [tool for tool in ("xelatex", "latexmk") if shutil.which(tool) is None]
 
 
-def slug(config: Config) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", config.project.title.lower()).strip("-") or "book"
-
-
 def latex_overrides(config: Config, name: str, tab: str) -> dict:
     pdf = config.pdf
     title = config.project.title + (f" ({tab_label(tab)})" if tab else "")
@@ -131,7 +127,7 @@ def build_pdf(book: Book, executed, variants_now: dict, out: Path) -> PdfResult:
                           f"packages {' '.join(LATEX_PACKAGES)} (run 'python3 dev.py build' as "
                           "root to have them installed)")
         return result
-    name = slug(config)
+    name = config.slug
     excluded = sorted(a.relative_to(book.source_dir).as_posix() for a in book.assets
                       if a.suffix in (".md", ".ipynb"))
     pdf_dir = out / "pdf"
