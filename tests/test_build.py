@@ -253,3 +253,21 @@ def test_every_kind_of_output_is_rendered(minibook):
     assert "ValueError" in html and "shown on purpose" in html  # an expected error
     assert "after the error" in html
     assert "copybutton" in html
+
+
+def test_a_second_build_at_the_same_time_is_refused(minibook):
+    book = minibook("basic")
+    book.write("chapter/plain.md", "(sec_plain)=\n# Plain\n\n```{code-cell} python\n"
+                                   "import time\ntime.sleep(6)\n```\n")
+    first = subprocess.Popen([sys.executable, "-m", "octavo", "build"], cwd=book.root,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = book.root / "_build" / ".lock"
+    deadline = time.monotonic() + 30
+    while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    second = subprocess.run([sys.executable, "-m", "octavo", "build"], cwd=book.root,
+                            capture_output=True, text=True)
+    assert second.returncode == 1
+    assert f"another octavo build is running here (pid {first.pid})" in second.stderr
+    first.communicate(timeout=120)
+    assert first.returncode == 0

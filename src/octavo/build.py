@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import contextmanager
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ import nbformat
 
 from .book import Book, load_book
 from .config import Config
-from .errors import Collector, Diagnostic, SourceError
+from .errors import Collector, Diagnostic, OctavoError, SourceError
 from .execute.cache import Cache
 from .execute.local import run_jobs
 from .execute.plan import Job, plan
@@ -258,7 +259,37 @@ def hash_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@contextmanager
+def build_lock(out: Path):
+    """One build at a time per output folder; a second one stops with a clear message."""
+    import fcntl
+    import os
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise OctavoError(Diagnostic(out, None, f"another octavo build is running here "
+                                         f"(pid {holder})", "wait for it to finish")) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def build(config: Config, options: BuildOptions, progress_stream=None) -> BuildReport:
+    with build_lock(config.output_path):
+        return _build(config, options, progress_stream)
+
+
+def _build(config: Config, options: BuildOptions, progress_stream=None) -> BuildReport:
     started = time.perf_counter()
     report = BuildReport()
     problems = Collector()
