@@ -142,6 +142,11 @@ def plan(pages: list[Page], config: Config, cache: Cache, *, force: bool = False
                 else:
                     job.reason = explain_change(before.get("parts"), job.key.summary())
             jobs.append(job)
+    for pattern in rerun or []:
+        if not any(fnmatch.fnmatch(p.rel, pattern) or fnmatch.fnmatch(p.docname, pattern)
+                   for p in pages):
+            problems.append(Diagnostic(None, None, f"--rerun {pattern}: no page matches",
+                                       f"pages look like '{pages[-1].rel}'" if pages else ""))
     if inventory is not None:
         for job in jobs:
             why = impossible(job.request, inventory) if job.has_code else None
