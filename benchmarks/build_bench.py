@@ -200,7 +200,6 @@ def run(cmd: list[str], env: dict | None = None) -> tuple[float, str, int]:
 def ensure_peer() -> str:
     if not (PEER_VENV / "bin" / "jupyter-book").exists():
         print(f"installing {PEER_REQUIREMENT} into {PEER_VENV} ...", flush=True)
-        subprocess.run([sys.executable.replace(".venv/bin/python", ".venv/bin/python"), "-c", ""])
         subprocess.run(["python3", "-m", "venv", str(PEER_VENV)], check=True)
         subprocess.run([str(PEER_VENV / "bin" / "pip"), "install", "-q", PEER_REQUIREMENT,
                         *PEER_KERNEL_PACKAGES], check=True)
