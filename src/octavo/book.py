@@ -8,6 +8,7 @@ all pages, then raised together.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -74,14 +75,24 @@ def _excluded(rel: str, config: Config) -> bool:
 
 
 def source_files(config: Config) -> list[str]:
-    """Every file under the source folder that is not excluded (posix paths)."""
+    """Every file under the source folder that is not excluded (posix paths, sorted).
+
+    Excluded folders (the output, hidden folders, virtual environments) are not
+    even entered, so this stays quick when ``_build`` is large.
+    """
     root = config.source_path
+    output = config.output_path
     found = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and not _excluded(rel, config):
-            found.append(rel)
-    return found
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not (here / d == output or d.startswith(".")
+                                                 or d in ("__pycache__", ".venv", "venv")
+                                                 or d.endswith(".egg-info")))
+        for name in files:
+            rel = (here / name).relative_to(root).as_posix()
+            if not _excluded(rel, config):
+                found.append(rel)
+    return sorted(found)
 
 
 def parse_toctrees(page: Page, problems: Collector) -> list[Toctree]:

@@ -137,6 +137,18 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .config import load_config
+    from .publish.serve import serve
+
+    config = load_config(Path(args.book))
+    try:
+        serve(config, Path(args.book), port=args.port, interval=args.interval)
+    except KeyboardInterrupt:
+        print("stopped")
+    return 0
+
+
 def cmd_new(args) -> int:
     from .scaffold import new_book
 
@@ -189,6 +201,12 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--require-discussion", action="store_true",
                    help="also list pages without a discussion id")
     k.set_defaults(func=cmd_check)
+
+    v = sub.add_parser("serve", help="preview on 127.0.0.1; rebuild when a source changes")
+    v.add_argument("--book", default=".", help="folder holding octavo.toml (default: .)")
+    v.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks one)")
+    v.add_argument("--interval", type=float, default=1.0, help="seconds between checks")
+    v.set_defaults(func=cmd_serve)
 
     n = sub.add_parser("new", help="create a new book")
     n.add_argument("folder")

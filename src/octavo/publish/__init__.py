@@ -1,0 +1,1 @@
+"""Publishing: a local preview server (deployment comes later)."""
