@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .kernel import Kernel, RunResult, kill_all, run_notebook
 from .plan import Job
-from .resources import Inventory, Ledger
+from .resources import Allocation, Inventory, Ledger
 
 
 class WarmPool:
@@ -83,10 +83,11 @@ async def _run_all(jobs: list[Job], workers: int, inventory: Inventory, env: dic
     results: dict[str, RunResult] = {}
     pool = WarmPool(env, max(1, workers)) if warm else None
 
+    no_gpu_env = Allocation(1, [], 0, 0).env(inventory)
+
     def warm_env(job: Job) -> dict | None:
-        if job.request.gpus:
-            return None  # its devices are chosen when it starts
-        return {k: v for k, v in (ledger_env_for_no_gpu(inventory)).items()}
+        """The environment of a kernel started ahead for ``job`` (None: start it cold)."""
+        return None if job.request.gpus else no_gpu_env  # GPU ids are chosen at its start
 
     async def one(job: Job, allocation) -> None:
         job_env = {**env, **allocation.env(inventory)}
@@ -125,12 +126,6 @@ async def _run_all(jobs: list[Job], workers: int, inventory: Inventory, env: dic
         if pool is not None:
             await pool.close()
     return results
-
-
-def ledger_env_for_no_gpu(inventory: Inventory) -> dict:
-    from .resources import Allocation
-
-    return Allocation(1, [], 0, 0).env(inventory)
 
 
 def run_jobs(jobs: list[Job], workers: int, source_dir: Path, on_start: Callable,
